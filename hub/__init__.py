@@ -1,0 +1,1 @@
+"""The hub server: commands, database, migrations, scheduler, settings and the CLI."""

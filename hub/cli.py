@@ -1,0 +1,242 @@
+"""The `hubdesk` command line. Heavy modules load inside each command, so `hubdesk desk`
+never imports the database layer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from messaging.protocol import DEFAULT_PORT
+
+app = typer.Typer(
+    help="Hub Desk: live referral board and joint-visit coordination for a crisis hub.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+referral_app = typer.Typer(help="Work with referrals on a running hub.", no_args_is_help=True)
+app.add_typer(referral_app, name="referral")
+
+HostOpt = Annotated[str, typer.Option("--host", help="Hub address.", envvar="HUBDESK_HOST")]
+PortOpt = Annotated[
+    int, typer.Option("--port", help="Hub base port P (uses P..P+3).", envvar="HUBDESK_PORT")
+]
+ActorOpt = Annotated[
+    int, typer.Option("--as", help="Your staff id (the acting staff member).", envvar="HUBDESK_AS")
+]
+DeskOpt = Annotated[str, typer.Option("--desk-id", help="This desk's name.", envvar="HUBDESK_DESK")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: SQLite in your data folder).", envvar="HUBDESK_DB_URL"
+    ),
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def _settings(**overrides: Any) -> Any:
+    from pydantic import ValidationError as SettingsError
+
+    from hub.settings import HubSettings
+
+    try:
+        return HubSettings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        first = exc.errors()[0]
+        raise fail(f"Bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+@app.command()
+def init(db: DbOpt = None) -> None:
+    """Create or upgrade the database schema."""
+    from hub.db import DatabaseUrlError, make_engine
+    from hub.migrate import upgrade
+
+    settings = _settings(db_url=db)
+    try:
+        engine = make_engine(settings.db_url)
+        upgrade(engine)
+    except DatabaseUrlError as exc:
+        raise fail(str(exc)) from None
+    except Exception as exc:  # a database that cannot be reached or opened
+        raise fail(f"Could not prepare the database: {exc}") from None
+    typer.echo(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def serve(
+    db: DbOpt = None,
+    bind: Annotated[
+        str | None, typer.Option(help="Address to listen on.", envvar="HUBDESK_BIND")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Base port P (uses P..P+3).", envvar="HUBDESK_PORT")
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option(help="Allow a non-loopback bind without encryption (trusted LAN only).")
+    ] = False,
+    log_file: Annotated[Path | None, typer.Option(help="Where the hub logs.")] = None,
+    demo_seed: Annotated[int | None, typer.Option(hidden=True)] = None,
+    demo_feed: Annotated[float, typer.Option(hidden=True)] = 0.0,
+) -> None:
+    """Run the hub server: owns the database and keeps every desk in step."""
+    from hub.runner import run_hub
+
+    settings = _settings(
+        db_url=db, bind=bind, port=port, log_file=log_file, insecure=insecure or None
+    )
+    run_hub(settings, demo_seed=demo_seed, demo_feed=demo_feed)
+
+
+@app.command()
+def desk(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = DEFAULT_PORT,
+    actor: ActorOpt = 1,
+    desk_id: DeskOpt = "",
+) -> None:
+    """Open a desk: the live referral board of a running hub."""
+    from screens.main import run_desk
+
+    run_desk(host=host, port=port, desk_id=desk_id or _default_desk_id(), actor=actor)
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed for the synthetic data (repeatable).")] = 7,
+    port: Annotated[
+        int | None, typer.Option(help="Base port (default: 5570, or a free one).")
+    ] = None,
+    every: Annotated[float, typer.Option(help="Seconds between new demo referrals.")] = 8.0,
+) -> None:
+    """Start a hub with realistic synthetic data and open a desk on it."""
+    from hub.demo import run_demo
+
+    run_demo(seed=seed, port=port, every=every)
+
+
+@referral_app.command("add")
+def referral_add(
+    name: Annotated[str, typer.Option(help="The person's name.")],
+    source: Annotated[
+        str,
+        typer.Option(
+            help="gp, ambulance, emergency_department, hospital_ward, care_home, nhs_111, "
+            "family_or_self or other."
+        ),
+    ],
+    need: Annotated[
+        list[str],
+        typer.Option(help="A team needed (CRT, NUR, THY, MH, REA); repeat for a joint visit."),
+    ],
+    nhs: Annotated[str | None, typer.Option(help="NHS number (optional).")] = None,
+    dob: Annotated[str | None, typer.Option(help="Date of birth, YYYY-MM-DD.")] = None,
+    address: Annotated[str, typer.Option()] = "",
+    postcode: Annotated[str, typer.Option()] = "",
+    phone: Annotated[str, typer.Option()] = "",
+    reason: Annotated[str, typer.Option(help="Why they were referred.")] = "",
+    referrer: Annotated[str, typer.Option(help="Who referred them.")] = "",
+    priority: Annotated[str, typer.Option(help="crisis, urgent or routine.")] = "crisis",
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = DEFAULT_PORT,
+    actor: ActorOpt = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reply as JSON.")] = False,
+) -> None:
+    """Log a new referral on a running hub."""
+    if dob:
+        try:
+            date.fromisoformat(dob)
+        except ValueError:
+            raise fail(f"--dob {dob!r} is not a date like 1941-03-07") from None
+    args = {
+        "patient": {
+            "name": name,
+            "nhs_number": nhs,
+            "date_of_birth": dob,
+            "address": address,
+            "postcode": postcode,
+            "phone": phone,
+        },
+        "source": source,
+        "referrer_name": referrer,
+        "reason": reason,
+        "needs": need,
+        "priority": priority,
+    }
+    result = _call(host, port, actor, "create_referral", args)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        typer.echo(f"Referral {result['referral_id']} logged for {name}.")
+
+
+@referral_app.command("list")
+def referral_list(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = DEFAULT_PORT,
+    actor: ActorOpt = 1,
+    include_closed: Annotated[
+        bool, typer.Option("--all", help="Include closed referrals.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 500,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List referrals on a running hub (open ones, most recent first)."""
+    from hub.report import print_referrals
+
+    result = _call(
+        host, port, actor, "list_referrals", {"open_only": not include_closed, "limit": limit}
+    )
+    if as_json:
+        typer.echo(json.dumps(result["referrals"], indent=2))
+    else:
+        print_referrals(result["referrals"])
+
+
+def _call(host: str, port: int, actor: int, command: str, args: dict[str, Any]) -> dict[str, Any]:
+    from messaging.command_client import CommandClient, CommandRefused, HubUnavailable
+
+    async def go() -> dict[str, Any]:
+        async with CommandClient(
+            host=host, port=port, actor=actor, desk=_default_desk_id("cli")
+        ) as client:
+            return await client.call(command, args)
+
+    try:
+        return asyncio.run(go())
+    except CommandRefused as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        raise fail(f"Refused{where}: {exc.message}") from None
+    except HubUnavailable:
+        raise fail(
+            f"No hub answered at {host}:{port}. Start one with `hubdesk serve` or `hubdesk demo`.",
+            2,
+        ) from None
+
+
+def _default_desk_id(prefix: str = "desk") -> str:
+    import os
+    import socket
+
+    host = "".join(c for c in socket.gethostname() if c.isalnum() or c in "-_.")[:40]
+    return f"{prefix}-{host or 'local'}-{os.getpid()}"
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

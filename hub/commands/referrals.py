@@ -1,0 +1,156 @@
+"""Referral commands: intake, triage, decline, crisis care, close, notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from hub.changes import Changes
+from hub.commands.common import check_version, get_or_raise, publish_referral, stamp
+from hub.schemas import (
+    CloseArgs,
+    CrisisCareArgs,
+    DeclineArgs,
+    NoteCreate,
+    PatientIn,
+    ReferralCreate,
+    TriageArgs,
+)
+from models.clock import response_due_at
+from models.enums import ReferralStatus
+from models.errors import ValidationError
+from models.lifecycle import check_transition
+from models.tables import Note, Patient, Referral
+
+
+def _patient_for(changes: Changes, args: ReferralCreate) -> Patient:
+    session = changes.session
+    if args.patient_id is not None:
+        return get_or_raise(session, Patient, args.patient_id)
+    if args.patient is None:
+        raise ValidationError(
+            "Give the person's details or pick an existing patient", field="patient"
+        )
+    data: PatientIn = args.patient
+    if data.nhs_number:
+        existing = session.exec(
+            select(Patient).where(Patient.nhs_number == data.nhs_number)
+        ).first()
+        if existing is not None:
+            if existing.name.casefold() != data.name.casefold():
+                raise ValidationError(
+                    f"NHS number already belongs to {existing.name}; check the number or "
+                    "pick that patient",
+                    field="nhs_number",
+                )
+            return existing
+    patient = Patient(**data.model_dump(), updated_at=changes.now, updated_by=changes.actor_id)
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def create_referral(changes: Changes, args: ReferralCreate) -> dict[str, Any]:
+    patient = _patient_for(changes, args)
+    received = args.received_at or changes.now
+    if received > changes.now:
+        raise ValidationError("A referral cannot be received in the future", field="received_at")
+    referral = Referral(
+        patient_id=patient.id,  # type: ignore[arg-type]
+        source=args.source,
+        referrer_name=args.referrer_name,
+        referrer_contact=args.referrer_contact,
+        reason=args.reason,
+        needs=[str(n) for n in args.needs],
+        priority=args.priority,
+        status=ReferralStatus.RECEIVED,
+        received_at=received,
+        due_at=response_due_at(received, args.priority),
+        created_by=changes.actor_id,
+    )
+    stamp(changes, referral)
+    changes.session.flush()
+    publish_referral(
+        changes, referral, "referral_created", f"Referral received from {args.source.label}"
+    )
+    return {"referral_id": referral.id, "patient_id": patient.id}
+
+
+def triage_referral(changes: Changes, args: TriageArgs) -> dict[str, Any]:
+    referral = get_or_raise(changes.session, Referral, args.referral_id)
+    check_version(changes, referral, args.version)
+    check_transition(referral.status, ReferralStatus.TRIAGED, action="triage")
+    referral.status = ReferralStatus.TRIAGED
+    referral.triaged_at = changes.now
+    if args.needs:
+        referral.needs = [str(n) for n in dict.fromkeys(args.needs)]
+    if args.priority is not None and args.priority != referral.priority:
+        referral.priority = args.priority
+        referral.due_at = response_due_at(referral.received_at, args.priority)
+    stamp(changes, referral)
+    publish_referral(changes, referral, "referral_triaged", f"Triaged as {referral.priority}")
+    return {"referral_id": referral.id}
+
+
+def decline_referral(changes: Changes, args: DeclineArgs) -> dict[str, Any]:
+    referral = get_or_raise(changes.session, Referral, args.referral_id)
+    check_version(changes, referral, args.version)
+    check_transition(referral.status, ReferralStatus.DECLINED, action="decline")
+    referral.status = ReferralStatus.DECLINED
+    referral.decline_reason = args.reason
+    referral.closed_at = changes.now
+    stamp(changes, referral)
+    publish_referral(changes, referral, "referral_declined", f"Declined: {args.reason}")
+    return {"referral_id": referral.id}
+
+
+def begin_crisis_care(changes: Changes, args: CrisisCareArgs) -> dict[str, Any]:
+    referral = get_or_raise(changes.session, Referral, args.referral_id)
+    check_version(changes, referral, args.version)
+    check_transition(referral.status, ReferralStatus.CRISIS_CARE, action="begin crisis care")
+    referral.status = ReferralStatus.CRISIS_CARE
+    if args.reason:
+        referral.care_continues_reason = args.reason
+    stamp(changes, referral)
+    summary = "Crisis care began" + (f": {args.reason}" if args.reason else "")
+    publish_referral(changes, referral, "crisis_care_began", summary)
+    return {"referral_id": referral.id}
+
+
+def close_referral(changes: Changes, args: CloseArgs) -> dict[str, Any]:
+    referral = get_or_raise(changes.session, Referral, args.referral_id)
+    check_version(changes, referral, args.version)
+    check_transition(referral.status, ReferralStatus.CLOSED, action="close")
+    referral.status = ReferralStatus.CLOSED
+    referral.outcome = args.outcome
+    referral.closed_at = changes.now
+    stamp(changes, referral)
+    if args.note:
+        changes.session.add(
+            Note(
+                referral_id=referral.id,  # type: ignore[arg-type]
+                author_id=changes.actor_id,  # type: ignore[arg-type]
+                desk=changes.desk,
+                at=changes.now,
+                text=args.note,
+            )
+        )
+    publish_referral(changes, referral, "referral_closed", f"Closed: {args.outcome.label}")
+    return {"referral_id": referral.id}
+
+
+def add_note(changes: Changes, args: NoteCreate) -> dict[str, Any]:
+    referral = get_or_raise(changes.session, Referral, args.referral_id)
+    note = Note(
+        referral_id=referral.id,  # type: ignore[arg-type]
+        author_id=changes.actor_id,  # type: ignore[arg-type]
+        desk=changes.desk,
+        at=changes.now,
+        text=args.text,
+    )
+    changes.session.add(note)
+    changes.session.flush()
+    # A note does not change the live row, but it is part of the referral's timeline.
+    publish_referral(changes, referral, "note_added", args.text)
+    return {"note_id": note.id}

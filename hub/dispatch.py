@@ -1,0 +1,139 @@
+"""Runs one command: check the actor and their role, validate the arguments, apply the change
+and its audit events in ONE transaction, remember the reply under the command's id, commit.
+
+Only after the commit does the caller publish the updates and send the reply. A command id
+seen before gets its first reply back and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, select
+
+from hub.changes import Changes
+from hub.clock import Clock, system_clock
+from hub.registry import COMMANDS
+from hub.schemas import parse_args
+from messaging.envelope import CommandEnvelope, Reply
+from messaging.kvmsg import KVMsg
+from models.errors import DomainError, Forbidden, NotFound
+from models.tables import AuditEvent, CommandRecord, Staff
+
+log = logging.getLogger(__name__)
+
+
+def last_sequence(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.max(AuditEvent.seq))).one() or 0
+
+
+@dataclass
+class Outcome:
+    reply: Reply
+    published: list[KVMsg] = field(default_factory=list)
+
+
+class Dispatcher:
+    """The hub's single writer. Not thread-safe by design: call it from one task."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock = system_clock,
+        tz: ZoneInfo | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.tz = tz or ZoneInfo("Europe/London")
+        self.sequence = last_sequence(engine)
+
+    def handle(self, env: CommandEnvelope) -> Outcome:
+        spec = COMMANDS.get(env.command)
+        if spec is None:
+            return Outcome(
+                Reply.failure(env.id, "unknown_command", f"Unknown command {env.command!r}")
+            )
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                if spec.writes:
+                    seen = session.get(CommandRecord, env.id)
+                    if seen is not None:
+                        log.info(
+                            "command %s repeated by desk %s: first reply returned",
+                            env.id,
+                            env.desk,
+                        )
+                        return Outcome(Reply.from_bytes(json.dumps(seen.reply).encode()))
+                actor = session.get(Staff, env.actor)
+                if actor is None:
+                    raise NotFound(f"No staff member with id {env.actor}: check --as")
+                if actor.role not in spec.roles:
+                    raise Forbidden(f"A {actor.role} cannot {env.command.replace('_', ' ')}")
+                args = parse_args(spec.args, env.args)
+                if not spec.writes:
+                    return Outcome(Reply.success(env.id, spec.handler(session, args), None))
+                changes = self._changes(session, env.id, env.actor, env.desk)
+                result = spec.handler(changes, args)
+                reply = Reply.success(env.id, result, changes.last_sequence or self.sequence)
+                session.add(
+                    CommandRecord(
+                        id=env.id,
+                        command=env.command,
+                        actor_id=env.actor,
+                        desk=env.desk,
+                        at=changes.now,
+                        reply=json.loads(reply.to_bytes()),
+                    )
+                )
+            # committed
+            self.sequence = changes.next_sequence - 1
+            return Outcome(reply, changes.published)
+        except DomainError as exc:
+            return Outcome(
+                Reply.failure(env.id, exc.code, exc.message, getattr(exc, "field", None))
+            )
+        except StaleDataError:
+            return Outcome(
+                Reply.failure(
+                    env.id,
+                    "stale_version",
+                    "Someone changed this at the same moment: reload and try again",
+                )
+            )
+        except IntegrityError as exc:
+            log.warning("command %s refused by the database: %s", env.id, exc.orig)
+            return Outcome(
+                Reply.failure(env.id, "conflict", "The change conflicts with data already saved")
+            )
+
+    def _changes(self, session: Session, command_id: str, actor: int | None, desk: str) -> Changes:
+        return Changes(
+            session=session,
+            command_id=command_id,
+            actor_id=actor,
+            desk=desk,
+            now=self.clock(),
+            next_sequence=self.sequence + 1,
+            tz=self.tz,
+        )
+
+    def record_system_change(self, action: str, apply: Any, *, desk: str = "hub") -> list[KVMsg]:
+        """Commit a change the hub makes itself (presence, scheduler) with audit events.
+
+        `apply(changes)` records its keys; returns the updates to publish after commit."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            changes = self._changes(session, uuid.uuid4().hex, None, desk)
+            apply(changes)
+        self.sequence = changes.next_sequence - 1
+        return changes.published

@@ -1,0 +1,97 @@
+"""`hubdesk serve`: set up logging, check the settings, seed the demo if asked, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+import typer
+import zmq
+
+from hub.clock import system_clock
+from hub.db import DatabaseUrlError, make_engine
+from hub.logs import configure_logging
+from hub.migrate import upgrade
+from hub.server import HubServer, InsecureBindError
+from hub.settings import HubSettings
+from messaging.envelope import CommandEnvelope
+
+log = logging.getLogger(__name__)
+
+DEMO_DESK = "demo-feed"
+
+
+def run_hub(settings: HubSettings, *, demo_seed: int | None = None, demo_feed: float = 0.0) -> None:
+    configure_logging(settings.log_file)
+    try:
+        engine = make_engine(settings.db_url)
+        upgrade(engine)
+        if demo_seed is not None:
+            _seed_if_empty(engine, demo_seed)
+        server = HubServer(settings, engine=engine)
+    except (DatabaseUrlError, InsecureBindError) as exc:
+        _die(str(exc))
+    except Exception as exc:
+        log.exception("hub could not start")
+        _die(f"The hub could not open its database: {exc}")
+    typer.echo(
+        f"Hub listening on {settings.bind}:{settings.port}-{settings.port + 3}; "
+        f"logging to {settings.log_file}. Ctrl+C stops it."
+    )
+    try:
+        asyncio.run(_serve(server, demo_feed, demo_seed or 0))
+    except zmq.ZMQError as exc:
+        log.error("hub could not bind: %s", exc)
+        _die(
+            f"Could not listen on {settings.bind}:{settings.port}..{settings.port + 3}: {exc}. "
+            "Is another hub running? Try --port."
+        )
+
+
+def _die(message: str) -> None:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    raise typer.Exit(1)
+
+
+def _seed_if_empty(engine: object, seed: int) -> None:
+    from sqlmodel import Session, select
+
+    from hub.demo_data import seed_demo
+    from models.tables import Team
+
+    with Session(engine) as session:  # type: ignore[arg-type]
+        if session.exec(select(Team)).first() is not None:
+            return
+    summary = seed_demo(engine, seed=seed, now=system_clock())  # type: ignore[arg-type]
+    log.info("demo data seeded: %s", summary)
+
+
+async def _serve(server: HubServer, demo_feed: float, seed: int) -> None:
+    feed: asyncio.Task[None] | None = None
+    if demo_feed > 0:
+        feed = asyncio.create_task(_demo_feed(server, demo_feed, seed))
+    try:
+        await server.serve()
+    finally:
+        if feed is not None:
+            feed.cancel()
+
+
+async def _demo_feed(server: HubServer, every: float, seed: int) -> None:
+    """New referrals keep arriving, as they do on a real shift."""
+    from hub.demo_data import demo_referral_args
+
+    rng = random.Random(seed + 1)
+    await server.started.wait()
+    while True:
+        await asyncio.sleep(every * rng.uniform(0.6, 1.4))
+        args = demo_referral_args(rng, server.clock())
+        envelope = CommandEnvelope.new("create_referral", args, actor=1, desk=DEMO_DESK)
+        try:
+            reply = await server._on_command(envelope)  # noqa: SLF001 - the hub feeding itself
+        except Exception:
+            log.exception("demo feed failed")
+            continue
+        if not reply.ok:
+            log.warning("demo referral refused: %s", reply.message)

@@ -1,0 +1,117 @@
+"""The hub process: owns the database, serves the live state over CHP, runs commands.
+
+Start-up order: migrate the schema, read the last sequence and the live map, bind the
+sockets, then serve until told to stop. Updates are published only after their commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from hub.changes import Changes
+from hub.clock import Clock, system_clock
+from hub.db import make_engine
+from hub.dispatch import Dispatcher
+from hub.live import live_messages
+from hub.migrate import upgrade
+from hub.settings import HubSettings
+from messaging.envelope import CommandEnvelope, Reply
+from messaging.hub_sockets import HubSockets
+from messaging.protocol import desk_key
+
+log = logging.getLogger(__name__)
+
+
+class InsecureBindError(RuntimeError):
+    """Refusing to listen beyond loopback without encryption."""
+
+
+class HubServer:
+    def __init__(
+        self,
+        settings: HubSettings,
+        *,
+        clock: Clock = system_clock,
+        engine: Engine | None = None,
+    ) -> None:
+        if not settings.on_loopback and not settings.insecure:
+            raise InsecureBindError(
+                f"Refusing to listen on {settings.bind} without CURVE keys. Bind to 127.0.0.1, "
+                "or pass --insecure on a trusted network."
+            )
+        self.settings = settings
+        self.clock = clock
+        self.engine = engine or make_engine(settings.db_url)
+        self.dispatcher: Dispatcher | None = None
+        self.sockets: HubSockets | None = None
+        self.started = asyncio.Event()
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        upgrade(self.engine)
+        self.dispatcher = Dispatcher(self.engine, clock=self.clock, tz=self.settings.tz)
+        self.sockets = HubSockets(
+            bind=self.settings.bind,
+            port=self.settings.port,
+            on_command=self._on_command,
+            on_presence=self._on_presence,
+        )
+        sequence = self.dispatcher.sequence
+        self.sockets.load(live_messages(self.engine, sequence, self.clock()), sequence)
+        await self.sockets.start()
+        log.info(
+            "hub serving %s on %s:%d (sequence %d)",
+            self.engine.url.render_as_string(hide_password=True),
+            self.settings.bind,
+            self.settings.port,
+            sequence,
+        )
+        self.started.set()
+
+    async def _on_command(self, env: CommandEnvelope) -> Reply:
+        assert self.dispatcher is not None
+        assert self.sockets is not None
+        outcome = self.dispatcher.handle(env)
+        if outcome.published:
+            await self.sockets.publish(outcome.published)
+        return outcome.reply
+
+    async def _on_presence(self, desk_id: str, body: dict[str, Any] | None) -> None:
+        assert self.dispatcher is not None
+        assert self.sockets is not None
+
+        def apply(changes: Changes) -> None:
+            action = "desk_online" if body is not None else "desk_offline"
+            summary = f"Desk {desk_id} " + ("online" if body is not None else "offline")
+            changes.record(key=desk_key(desk_id), action=action, summary=summary, body=body)
+
+        published = self.dispatcher.record_system_change("presence", apply, desk=desk_id)
+        await self.sockets.publish(published)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def serve(self) -> None:
+        """Run until `request_stop()` or SIGINT/SIGTERM."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+                loop.add_signal_handler(sig, self.request_stop)
+        await self.start()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        if self.sockets is not None:
+            await self.sockets.stop()
+            self.sockets = None
+        self.engine.dispose()
+        log.info("hub stopped")

@@ -1,0 +1,132 @@
+"""Shared fixtures: a real hub process on free loopback ports over a seeded SQLite database.
+
+The seeded database is built once per test session (a month of history) and copied for each
+test, so every test starts from the same data without paying for the seeding again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from messaging.command_client import CommandClient, CommandRefused, HubUnavailable
+
+from hub.ports import find_free_base_port
+
+SEED = 7
+
+
+@dataclass
+class RunningHub:
+    """A `hubdesk serve` child process. `call` drives it over the command channel."""
+
+    db_path: Path
+    log_file: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.db_path}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        if not self.port:
+            self.port = find_free_base_port()
+        command = [
+            sys.executable, "-m", "hub.cli", "serve",
+            "--db", self.db_url, "--port", str(self.port), "--log-file", str(self.log_file),
+        ]  # fmt: skip
+        env = {**os.environ, **self.extra_env}
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        )
+        asyncio.run(self._wait_ready(timeout))
+
+    async def _wait_ready(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"hub exited: {err}\n{self.log_text()}")
+            try:
+                await self.call("list_referrals", {"limit": 1}, timeout=0.5, retries=0)
+                return
+            except HubUnavailable:
+                await asyncio.sleep(0.1)
+        raise RuntimeError(f"hub did not answer within {timeout} s\n{self.log_text()}")
+
+    async def call(
+        self,
+        command: str,
+        args: dict[str, Any] | None = None,
+        *,
+        actor: int = 1,
+        timeout: float = 5.0,
+        retries: int = 2,
+    ) -> dict[str, Any]:
+        async with CommandClient(
+            host=self.host,
+            port=self.port,
+            actor=actor,
+            desk="test-cli",
+            timeout=timeout,
+            retries=retries,
+        ) as client:
+            return await client.call(command, args or {})
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def log_text(self) -> str:
+        return self.log_file.read_text() if self.log_file.exists() else ""
+
+
+@pytest.fixture(scope="session")
+def seeded_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from hub.demo_data import seed_demo
+
+    from hub.db import make_engine
+    from hub.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "hub.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    seed_demo(engine, seed=SEED, now=datetime.now(UTC), months=1)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def hub(tmp_path: Path, seeded_db_template: Path) -> Iterator[RunningHub]:
+    """A running hub over a fresh copy of the seeded database."""
+    db_path = tmp_path / "hub.db"
+    shutil.copy(seeded_db_template, db_path)
+    running = RunningHub(db_path=db_path, log_file=tmp_path / "hub.log")
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+__all__ = ["RunningHub", "CommandRefused", "HubUnavailable"]

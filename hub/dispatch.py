@@ -81,9 +81,9 @@ class Dispatcher:
                 if actor.role not in spec.roles:
                     raise Forbidden(f"A {actor.role} cannot {env.command.replace('_', ' ')}")
                 args = parse_args(spec.args, env.args)
-                if not spec.writes:
-                    return Outcome(Reply.success(env.id, spec.handler(session, args), None))
                 changes = self._changes(session, env.id, env.actor, env.desk)
+                if not spec.writes:
+                    return Outcome(Reply.success(env.id, spec.handler(changes, args), None))
                 result = spec.handler(changes, args)
                 reply = Reply.success(env.id, result, changes.last_sequence or self.sequence)
                 session.add(

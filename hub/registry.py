@@ -8,11 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.commands import queries, referrals, staff, visits
+from hub.commands import alerts, queries, referrals, staff, visits
 from hub.schemas import (
+    AlertAck,
     CloseArgs,
     CrisisCareArgs,
     DeclineArgs,
+    HandoverQuery,
     NoteCreate,
     PatientSearch,
     ReferralCreate,
@@ -53,6 +55,10 @@ COMMANDS: dict[str, CommandSpec] = {
     "complete_visit": CommandSpec(VisitArgs, visits.complete_visit, WRITERS),
     "cancel_visit": CommandSpec(VisitArgs, visits.cancel_visit, COORDINATORS),
     "set_staff_status": CommandSpec(StaffStatusUpdate, staff.set_staff_status, WRITERS),
+    "acknowledge_alert": CommandSpec(
+        AlertAck, alerts.acknowledge_alert, COORDINATORS | {StaffRole.SUPERVISOR}
+    ),
+    "get_handover": CommandSpec(HandoverQuery, queries.get_handover, EVERYONE, writes=False),
     "list_referrals": CommandSpec(ReferralList, queries.list_referrals, EVERYONE, writes=False),
     "get_referral": CommandSpec(ReferralQuery, queries.get_referral, EVERYONE, writes=False),
     "find_patient": CommandSpec(PatientSearch, queries.find_patient, EVERYONE, writes=False),

@@ -152,6 +152,14 @@ class StaffStatusUpdate(Versioned):
     status: StaffStatus
 
 
+class AlertAck(Versioned):
+    alert_id: int
+
+
+class HandoverQuery(Args):
+    build_now: bool = False
+
+
 class ReferralQuery(Args):
     referral_id: int
 

@@ -20,6 +20,7 @@ from hub.db import make_engine
 from hub.dispatch import Dispatcher
 from hub.live import live_messages
 from hub.migrate import upgrade
+from hub.scheduler import ClockScheduler
 from hub.settings import HubSettings
 from messaging.envelope import CommandEnvelope, Reply
 from messaging.hub_sockets import HubSockets
@@ -39,6 +40,7 @@ class HubServer:
         *,
         clock: Clock = system_clock,
         engine: Engine | None = None,
+        run_scheduler: bool = True,
     ) -> None:
         if not settings.on_loopback and not settings.insecure:
             raise InsecureBindError(
@@ -48,6 +50,9 @@ class HubServer:
         self.settings = settings
         self.clock = clock
         self.engine = engine or make_engine(settings.db_url)
+        self.run_scheduler = run_scheduler
+        self.scheduler: ClockScheduler | None = None
+        self._wake_pending = False
         self.dispatcher: Dispatcher | None = None
         self.sockets: HubSockets | None = None
         self.started = asyncio.Event()
@@ -65,6 +70,9 @@ class HubServer:
         sequence = self.dispatcher.sequence
         self.sockets.load(live_messages(self.engine, sequence, self.clock()), sequence)
         await self.sockets.start()
+        if self.run_scheduler:
+            self.scheduler = ClockScheduler(self.dispatcher, self.sockets.publish, self.settings)
+            self.scheduler.start()
         log.info(
             "hub serving %s on %s:%d (sequence %d)",
             self.engine.url.render_as_string(hide_password=True),
@@ -80,7 +88,22 @@ class HubServer:
         outcome = self.dispatcher.handle(env)
         if outcome.published:
             await self.sockets.publish(outcome.published)
+            self._poke_scheduler()
         return outcome.reply
+
+    def _poke_scheduler(self) -> None:
+        """A change may move the next due moment; recompute it soon, at most a few times a
+        second however busy the hub is."""
+        if self.scheduler is None or self._wake_pending:
+            return
+        self._wake_pending = True
+
+        def wake() -> None:
+            self._wake_pending = False
+            if self.scheduler is not None:
+                self.scheduler.reschedule_wake()
+
+        asyncio.get_running_loop().call_later(0.25, wake)
 
     async def _on_presence(self, desk_id: str, body: dict[str, Any] | None) -> None:
         assert self.dispatcher is not None
@@ -110,6 +133,9 @@ class HubServer:
             await self.stop()
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+            self.scheduler = None
         if self.sockets is not None:
             await self.sockets.stop()
             self.sockets = None

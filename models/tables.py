@@ -193,3 +193,12 @@ class CommandRecord(SQLModel, table=True):
     desk: str = ""
     at: datetime = _utc(nullable=False)
     reply: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Handover(SQLModel, table=True):
+    """A shift handover summary, built by the hub at each configured shift change."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(nullable=False, index=True)
+    shift: str = Field(sa_type=String(32))  # e.g. "14:00 handover"
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

@@ -3,13 +3,16 @@ database."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
+from hub.changes import Changes
 from hub.commands.common import get_or_raise
+from hub.handover import build_handover, latest_handover
 from hub.public import iso, patient_public, referral_public, staff_brief, visit_public
-from hub.schemas import PatientSearch, ReferralList, ReferralQuery
+from hub.schemas import HandoverQuery, PatientSearch, ReferralList, ReferralQuery
 from models.enums import ReferralStatus
 from models.errors import ValidationError
 from models.nhs import normalise_nhs_number
@@ -41,7 +44,8 @@ def referral_summary(session: Session, referral: Referral) -> dict[str, Any]:
     }
 
 
-def list_referrals(session: Session, args: ReferralList) -> dict[str, Any]:
+def list_referrals(changes: Changes, args: ReferralList) -> dict[str, Any]:
+    session = changes.session
     query = select(Referral)
     if args.open_only:
         query = query.where(col(Referral.status).not_in(CLOSED))
@@ -49,8 +53,9 @@ def list_referrals(session: Session, args: ReferralList) -> dict[str, Any]:
     return {"referrals": [referral_summary(session, r) for r in session.exec(query)]}
 
 
-def get_referral(session: Session, args: ReferralQuery) -> dict[str, Any]:
+def get_referral(changes: Changes, args: ReferralQuery) -> dict[str, Any]:
     """Everything about one referral: the record, its visits and its timeline in order."""
+    session = changes.session
     referral = get_or_raise(session, Referral, args.referral_id)
     visits = session.exec(
         select(Visit).where(Visit.referral_id == referral.id).order_by(col(Visit.planned_at))
@@ -95,8 +100,9 @@ def get_referral(session: Session, args: ReferralQuery) -> dict[str, Any]:
     }
 
 
-def find_patient(session: Session, args: PatientSearch) -> dict[str, Any]:
+def find_patient(changes: Changes, args: PatientSearch) -> dict[str, Any]:
     """Find an existing patient by NHS number, or by name and date of birth."""
+    session = changes.session
     query = select(Patient)
     if args.nhs_number:
         query = query.where(Patient.nhs_number == normalise_nhs_number(args.nhs_number))
@@ -108,3 +114,15 @@ def find_patient(session: Session, args: PatientSearch) -> dict[str, Any]:
     else:
         raise ValidationError("Search by NHS number, or by name (and date of birth)", field="name")
     return {"patients": [patient_public(p) for p in session.exec(query.limit(20))]}
+
+
+def get_handover(changes: Changes, args: HandoverQuery) -> dict[str, Any]:
+    """The latest shift handover, or one built now (not stored) when asked or when none yet."""
+    stored = None if args.build_now else latest_handover(changes.session)
+    if stored is not None:
+        return {**stored.body, "id": stored.id}
+    now = changes.now
+    body = build_handover(
+        changes.session, now=now, tz=changes.tz, shift_ends=now + timedelta(hours=8), label="Now"
+    )
+    return {**body, "id": None}

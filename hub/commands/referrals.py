@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import select
 
 from hub.changes import Changes
+from hub.commands.alerts import CLOCK_ALERTS, CRISIS_ALERTS, withdraw_alerts
 from hub.commands.common import check_version, get_or_raise, publish_referral, stamp
 from hub.schemas import (
     CloseArgs,
@@ -102,19 +103,31 @@ def decline_referral(changes: Changes, args: DeclineArgs) -> dict[str, Any]:
     referral.closed_at = changes.now
     stamp(changes, referral)
     publish_referral(changes, referral, "referral_declined", f"Declined: {args.reason}")
+    withdraw_alerts(changes, referral.id, CLOCK_ALERTS + CRISIS_ALERTS, "declined")  # type: ignore[arg-type]
     return {"referral_id": referral.id}
 
 
 def begin_crisis_care(changes: Changes, args: CrisisCareArgs) -> dict[str, Any]:
+    """Begin crisis care after the first contact, or (already in crisis care) record why
+    care continues, which answers a crisis-window review alert."""
     referral = get_or_raise(changes.session, Referral, args.referral_id)
     check_version(changes, referral, args.version)
-    check_transition(referral.status, ReferralStatus.CRISIS_CARE, action="begin crisis care")
+    continuing = referral.status == ReferralStatus.CRISIS_CARE
+    if continuing and not args.reason:
+        raise ValidationError("Say why crisis care continues", field="reason")
+    if not continuing:
+        check_transition(referral.status, ReferralStatus.CRISIS_CARE, action="begin crisis care")
     referral.status = ReferralStatus.CRISIS_CARE
     if args.reason:
         referral.care_continues_reason = args.reason
     stamp(changes, referral)
-    summary = "Crisis care began" + (f": {args.reason}" if args.reason else "")
-    publish_referral(changes, referral, "crisis_care_began", summary)
+    if continuing:
+        summary = f"Crisis care continues: {args.reason}"
+        publish_referral(changes, referral, "crisis_care_continues", summary)
+        withdraw_alerts(changes, referral.id, CRISIS_ALERTS, "care continues")  # type: ignore[arg-type]
+    else:
+        summary = "Crisis care began" + (f": {args.reason}" if args.reason else "")
+        publish_referral(changes, referral, "crisis_care_began", summary)
     return {"referral_id": referral.id}
 
 
@@ -137,6 +150,7 @@ def close_referral(changes: Changes, args: CloseArgs) -> dict[str, Any]:
             )
         )
     publish_referral(changes, referral, "referral_closed", f"Closed: {args.outcome.label}")
+    withdraw_alerts(changes, referral.id, CLOCK_ALERTS + CRISIS_ALERTS, "closed")  # type: ignore[arg-type]
     return {"referral_id": referral.id}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from hub.changes import Changes
+from hub.commands.alerts import CLOCK_ALERTS, withdraw_alerts
 from hub.commands.common import (
     check_version,
     get_or_raise,
@@ -164,6 +165,7 @@ def record_arrival(changes: Changes, args: VisitArgs) -> dict[str, Any]:
         referral.responded_at = at
         stamp(changes, referral)
         summary += " (first face-to-face contact: clock stopped)"
+        withdraw_alerts(changes, referral.id, CLOCK_ALERTS, "the clock stopped")  # type: ignore[arg-type]
     publish_referral(changes, referral, "visit_arrived", summary)
     return {"visit_id": visit.id, "referral_id": referral.id}
 

@@ -206,8 +206,9 @@ def _call(host: str, port: int, actor: int, command: str, args: dict[str, Any]) 
     from messaging.command_client import CommandClient, CommandRefused, HubUnavailable
 
     async def go() -> dict[str, Any]:
+        desk = _default_desk_id("cli")
         async with CommandClient(
-            host=host, port=port, actor=actor, desk=_default_desk_id("cli")
+            host=host, port=port, actor=actor, desk=desk, timeout=3.0, retries=2
         ) as client:
             return await client.call(command, args)
 

@@ -9,7 +9,7 @@ a job missed by more than a second.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,15 +28,16 @@ from messaging.kvmsg import KVMsg
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[Sequence[KVMsg]], Awaitable[None]]
+Commit = Callable[[str, Callable[[Changes], None]], Awaitable[list[KVMsg]]]
+"""Commits a change the hub makes itself and publishes it (`HubServer.commit_system_change`)."""
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
 SWEEP_EVERY = timedelta(minutes=1)
 
 
 class ClockScheduler:
-    def __init__(self, dispatcher: Dispatcher, publish: Publish, settings: HubSettings) -> None:
+    def __init__(self, dispatcher: Dispatcher, commit: Commit, settings: HubSettings) -> None:
         self.dispatcher = dispatcher
-        self.publish = publish
+        self.commit = commit
         self.settings = settings
         self.scheduler = AsyncIOScheduler(timezone=settings.tz, job_defaults=JOB_DEFAULTS)
 
@@ -65,13 +66,11 @@ class ClockScheduler:
             raised.extend(sweep(changes))
 
         try:
-            published = self.dispatcher.record_system_change("clock_sweep", apply)
+            await self.commit("clock_sweep", apply)
         except IntegrityError:
             # another sweep (another hub on the same database) raised it first: nothing lost
             log.warning("clock sweep lost a race for an alert; the next sweep carries on")
             return []
-        if published:
-            await self.publish(published)
         if raised:
             log.info("clock sweep raised %d alert(s): %s", len(raised), raised)
         self.reschedule_wake()
@@ -96,5 +95,5 @@ class ClockScheduler:
         def apply(changes: Changes) -> None:
             record_handover(changes, label=label, shift_ends=ends)
 
-        await self.publish(self.dispatcher.record_system_change("handover", apply))
+        await self.commit("handover", apply)
         log.info("%s built", label)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -24,6 +25,7 @@ from hub.scheduler import ClockScheduler
 from hub.settings import HubSettings
 from messaging.envelope import CommandEnvelope, Reply
 from messaging.hub_sockets import HubSockets
+from messaging.kvmsg import KVMsg
 from messaging.protocol import desk_key
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class HubServer:
         self.run_scheduler = run_scheduler
         self.scheduler: ClockScheduler | None = None
         self._wake_pending = False
+        self._write_lock = asyncio.Lock()
         self.dispatcher: Dispatcher | None = None
         self.sockets: HubSockets | None = None
         self.started = asyncio.Event()
@@ -71,7 +74,8 @@ class HubServer:
         self.sockets.load(live_messages(self.engine, sequence, self.clock()), sequence)
         await self.sockets.start()
         if self.run_scheduler:
-            self.scheduler = ClockScheduler(self.dispatcher, self.sockets.publish, self.settings)
+            commit = self.commit_system_change
+            self.scheduler = ClockScheduler(self.dispatcher, commit, self.settings)
             self.scheduler.start()
         log.info(
             "hub serving %s on %s:%d (sequence %d)",
@@ -85,11 +89,27 @@ class HubServer:
     async def _on_command(self, env: CommandEnvelope) -> Reply:
         assert self.dispatcher is not None
         assert self.sockets is not None
-        outcome = self.dispatcher.handle(env)
+        # Commit and publish under one lock: updates must leave in sequence order, and
+        # presence and the scheduler commit from other tasks.
+        async with self._write_lock:
+            outcome = self.dispatcher.handle(env)
+            if outcome.published:
+                await self.sockets.publish(outcome.published)
         if outcome.published:
-            await self.sockets.publish(outcome.published)
             self._poke_scheduler()
         return outcome.reply
+
+    async def commit_system_change(
+        self, action: str, apply: Callable[[Changes], None], *, desk: str = "hub"
+    ) -> list[KVMsg]:
+        """A change the hub makes itself (presence, clock sweep, handover): commit, publish."""
+        assert self.dispatcher is not None
+        assert self.sockets is not None
+        async with self._write_lock:
+            published = self.dispatcher.record_system_change(action, apply, desk=desk)
+            if published:
+                await self.sockets.publish(published)
+        return published
 
     def _poke_scheduler(self) -> None:
         """A change may move the next due moment; recompute it soon, at most a few times a
@@ -114,8 +134,7 @@ class HubServer:
             summary = f"Desk {desk_id} " + ("online" if body is not None else "offline")
             changes.record(key=desk_key(desk_id), action=action, summary=summary, body=body)
 
-        published = self.dispatcher.record_system_change("presence", apply, desk=desk_id)
-        await self.sockets.publish(published)
+        await self.commit_system_change("presence", apply, desk=desk_id)
 
     def request_stop(self) -> None:
         self._stop.set()

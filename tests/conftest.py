@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from messaging.command_client import CommandClient, CommandRefused, HubUnavailable
 
 from hub.ports import find_free_base_port
+from messaging.command_client import CommandClient, CommandRefused, HubUnavailable
 
 SEED = 7
 
@@ -41,6 +41,15 @@ class RunningHub:
         return f"sqlite:///{self.db_path}"
 
     def start(self, timeout: float = 30.0) -> None:
+        self._launch()
+        asyncio.run(self._wait_ready(timeout))
+
+    async def astart(self, timeout: float = 30.0) -> None:
+        """`start()` for a test already inside an event loop."""
+        self._launch()
+        await self._wait_ready(timeout)
+
+    def _launch(self) -> None:
         if not self.port:
             self.port = find_free_base_port()
         command = [
@@ -51,7 +60,6 @@ class RunningHub:
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
         )
-        asyncio.run(self._wait_ready(timeout))
 
     async def _wait_ready(self, timeout: float) -> None:
         loop = asyncio.get_running_loop()
@@ -62,7 +70,7 @@ class RunningHub:
                 err = self.process.stderr.read().decode() if self.process.stderr else ""
                 raise RuntimeError(f"hub exited: {err}\n{self.log_text()}")
             try:
-                await self.call("list_referrals", {"limit": 1}, timeout=0.5, retries=0)
+                await self.call("list_referrals", {"limit": 1}, timeout=0.5, retries=1)
                 return
             except HubUnavailable:
                 await asyncio.sleep(0.1)
@@ -103,9 +111,8 @@ class RunningHub:
 
 @pytest.fixture(scope="session")
 def seeded_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from hub.demo_data import seed_demo
-
     from hub.db import make_engine
+    from hub.demo_data import seed_demo
     from hub.migrate import upgrade
 
     path = tmp_path_factory.mktemp("template") / "hub.db"

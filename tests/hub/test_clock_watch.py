@@ -266,11 +266,13 @@ async def test_scheduler_keeps_missed_jobs_and_sweeps_on_demand(
 ) -> None:
     published: list[Any] = []
 
-    async def publish(messages: Any) -> None:
+    async def commit(action: str, apply: Any) -> list[Any]:
+        messages = dispatcher.record_system_change(action, apply)
         published.extend(messages)
+        return messages
 
     settings = HubSettings(db_url="sqlite://", handover_times="08:00,14:00,21:00")
-    scheduler = ClockScheduler(dispatcher, publish, settings)
+    scheduler = ClockScheduler(dispatcher, commit, settings)
     scheduler.start(paused=True)
     try:
         jobs = scheduler.scheduler.get_jobs()

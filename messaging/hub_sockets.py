@@ -1,0 +1,302 @@
+"""The hub's four sockets and the live map that snapshots are served from.
+
+The hub owns the database and calls `publish()` after each commit; this class owns the
+sockets: snapshots (ROUTER, P), updates and HUGZ (PUB, P+1), desk presence (SUB, P+2) and
+commands (ROUTER, P+3). Every bad frame is logged and dropped; nothing here crashes the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from typing import Any, Self
+
+import zmq
+import zmq.asyncio
+
+from messaging.envelope import CommandEnvelope, Reply, readable_id
+from messaging.kvmsg import KVMsg
+from messaging.presence import PresenceTable, parse_presence
+from messaging.protocol import (
+    DEFAULT_PORT,
+    HEARTBEAT_INTERVAL,
+    FrameError,
+    Ports,
+    desk_key,
+    parse_icanhaz,
+)
+from messaging.sockets import close_socket, new_socket, wait_readable
+
+log = logging.getLogger(__name__)
+
+CommandHandler = Callable[[CommandEnvelope], Awaitable[Reply]]
+PresenceHandler = Callable[[str, dict[str, Any] | None], Awaitable[None]]
+
+_PUB_HWM = 10_000
+_INTERNAL = "The hub could not process this command; the hub log has the details."
+
+
+class HubSockets:
+    def __init__(
+        self,
+        *,
+        bind: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        on_command: CommandHandler,
+        on_presence: PresenceHandler | None = None,
+        context: zmq.asyncio.Context | None = None,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL,
+    ) -> None:
+        self.ports = Ports.from_base(port)
+        self._bind = bind
+        self._on_command = on_command
+        self._on_presence = on_presence
+        self._context = context
+        self._heartbeat_interval = heartbeat_interval
+        self._live: dict[str, KVMsg] = {}
+        self._sequence = 0
+        self._presence = PresenceTable()
+        self._sockets: dict[str, zmq.asyncio.Socket] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._publish_lock = asyncio.Lock()
+        self._last_sent = 0.0
+
+    # -- state --------------------------------------------------------------------------
+
+    @property
+    def sequence(self) -> int:
+        return self._sequence
+
+    @property
+    def live(self) -> Mapping[str, KVMsg]:
+        """A read-only view of the live map (key -> latest message)."""
+        return types.MappingProxyType(self._live)
+
+    def load(self, messages: Iterable[KVMsg], sequence: int) -> None:
+        """Replace the live map and the current sequence (at start-up, from the database)."""
+        if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
+            raise ValueError(f"sequence must be a non-negative integer, not {sequence!r}")
+        live: dict[str, KVMsg] = {}
+        for msg in messages:
+            if msg.is_special:
+                raise ValueError(f"{msg.key} is not a state key")
+            if msg.sequence > sequence:
+                raise ValueError(f"{msg.key} has sequence {msg.sequence} > {sequence}")
+            if msg.is_delete:
+                live.pop(msg.key, None)
+            else:
+                live[msg.key] = msg
+        self._live = live
+        self._sequence = sequence
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._tasks:
+            raise RuntimeError("HubSockets already started")
+        context = self._context or zmq.asyncio.Context.instance()
+        plan = {
+            "snapshot": (zmq.ROUTER, self.ports.snapshot),
+            "updates": (zmq.PUB, self.ports.updates),
+            "collector": (zmq.SUB, self.ports.collector),
+            "commands": (zmq.ROUTER, self.ports.commands),
+        }
+        try:
+            for name, (kind, port) in plan.items():
+                sock = new_socket(context, kind, sndhwm=_PUB_HWM if kind == zmq.PUB else 0)
+                self._sockets[name] = sock
+                if kind == zmq.ROUTER:
+                    sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+                if kind == zmq.SUB:
+                    sock.setsockopt(zmq.SUBSCRIBE, b"")
+                sock.bind(f"tcp://{self._bind}:{port}")
+        except BaseException:
+            self._close_sockets()
+            raise
+        self._last_sent = asyncio.get_running_loop().time()
+        self._spawn("hub-snapshots", self._serve_snapshots)
+        self._spawn("hub-commands", self._serve_commands)
+        self._spawn("hub-collector", self._collect)
+        self._spawn("hub-heartbeat", self._heartbeat)
+        log.info(
+            "hub sockets bound on %s ports %d-%d",
+            self._bind,
+            self.ports.snapshot,
+            self.ports.commands,
+        )
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._close_sockets()
+        self._presence.clear()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    def _spawn(self, name: str, serve: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._tasks.append(asyncio.create_task(self._supervise(name, serve), name=name))
+
+    @staticmethod
+    async def _supervise(name: str, serve: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run a server loop for good: a bug in one message is logged, never fatal."""
+        while True:
+            try:
+                await serve()
+            except Exception:
+                log.exception("%s failed; restarting it", name)
+                await asyncio.sleep(0.1)
+
+    def _close_sockets(self) -> None:
+        for sock in self._sockets.values():
+            close_socket(sock)
+        self._sockets.clear()
+
+    # -- publishing ---------------------------------------------------------------------
+
+    async def publish(self, messages: Sequence[KVMsg]) -> None:
+        """Apply committed messages to the live map and send them on PUB, in order.
+
+        Each message carries its own sequence, strictly increasing from the current one;
+        anything else is a bug in the caller and raises ValueError before anything changes.
+        Before `start()` the live map is updated and nothing is sent.
+        """
+        messages = list(messages)
+        async with self._publish_lock:
+            last = self._sequence
+            for msg in messages:
+                if msg.is_special:
+                    raise ValueError(f"cannot publish the special key {msg.key}")
+                if msg.sequence <= last:
+                    raise ValueError(f"sequence {msg.sequence} of {msg.key} is not after {last}")
+                last = msg.sequence
+            pub = self._sockets.get("updates")
+            for msg in messages:
+                if msg.is_delete:
+                    self._live.pop(msg.key, None)
+                else:
+                    self._live[msg.key] = msg
+                self._sequence = msg.sequence
+                if pub is not None:
+                    await pub.send_multipart(msg.to_frames())
+            self._last_sent = asyncio.get_running_loop().time()
+
+    async def _heartbeat(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            idle = loop.time() - self._last_sent
+            if idle < self._heartbeat_interval:
+                await asyncio.sleep(self._heartbeat_interval - idle)
+                continue
+            async with self._publish_lock:
+                await self._sockets["updates"].send_multipart(
+                    KVMsg.hugz(self._sequence).to_frames()
+                )
+                self._last_sent = loop.time()
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    async def _serve_snapshots(self) -> None:
+        router = self._sockets["snapshot"]
+        while True:
+            frames = await router.recv_multipart()
+            try:
+                identity, subtree = parse_icanhaz(frames)
+            except FrameError as exc:
+                log.warning("dropped a bad snapshot request: %s", exc)
+                continue
+            # Copy first: publish() may change the map while we send.
+            matching = [msg for key, msg in self._live.items() if key.startswith(subtree)]
+            sequence = self._sequence
+            try:
+                for msg in matching:
+                    await router.send_multipart([identity, *msg.to_frames()])
+                await router.send_multipart(
+                    [identity, *KVMsg.kthxbai(sequence, subtree).to_frames()]
+                )
+            except zmq.ZMQError as exc:
+                log.warning("snapshot for a desk that left was dropped: %s", exc)
+                continue
+            log.debug("sent a snapshot of %d keys at %d for %r", len(matching), sequence, subtree)
+
+    # -- commands -----------------------------------------------------------------------
+
+    async def _serve_commands(self) -> None:
+        router = self._sockets["commands"]
+        while True:
+            frames = await router.recv_multipart()
+            reply = await self._handle_command(frames[1:])
+            try:
+                payload = reply.to_bytes()
+            except FrameError:
+                log.exception("command reply %s is not JSON-ready", reply.id)
+                payload = Reply.failure(reply.id, "internal", _INTERNAL).to_bytes()
+            try:
+                await router.send_multipart([frames[0], payload])
+            except zmq.ZMQError as exc:
+                log.warning("reply %s to a desk that left was dropped: %s", reply.id, exc)
+
+    async def _handle_command(self, payload: list[bytes]) -> Reply:
+        if len(payload) != 1:
+            log.warning("dropped a command of %d frames", len(payload))
+            return Reply.failure(None, "bad_request", f"a command is 1 frame, got {len(payload)}")
+        try:
+            envelope = CommandEnvelope.from_bytes(payload[0])
+        except FrameError as exc:
+            log.warning("refused a bad command: %s", exc)
+            return Reply.failure(readable_id(payload[0]), "bad_request", str(exc))
+        try:
+            reply = await self._on_command(envelope)
+            if not isinstance(reply, Reply):
+                raise TypeError(f"on_command returned {type(reply).__name__}, not Reply")
+        except Exception:
+            log.exception("command %s (%s) failed", envelope.command, envelope.id)
+            return Reply.failure(envelope.id, "internal", _INTERNAL)
+        return reply
+
+    # -- presence -----------------------------------------------------------------------
+
+    async def _collect(self) -> None:
+        sub = self._sockets["collector"]
+        loop = asyncio.get_running_loop()
+        while True:
+            deadline = self._presence.next_expiry()
+            timeout = None if deadline is None else deadline - loop.time()
+            if await wait_readable(sub, timeout):
+                frames = await sub.recv_multipart()
+                await self._on_collected(frames, loop.time())
+            for desk_id in self._presence.expire(loop.time()):
+                log.info("desk %s went silent", desk_id)
+                await self._notify_presence(desk_id, None)
+
+    async def _on_collected(self, frames: list[bytes], now: float) -> None:
+        try:
+            desk_id, body, ttl = parse_presence(frames)
+        except FrameError as exc:
+            log.warning("dropped a bad presence frame: %s", exc)
+            return
+        if body is None:  # the desk says goodbye
+            if self._presence.remove(desk_id):
+                log.info("desk %s left", desk_id)
+                await self._notify_presence(desk_id, None)
+        elif self._presence.refresh(desk_id, body, ttl, now):
+            log.info("desk %s is online", desk_id)
+            await self._notify_presence(desk_id, body)
+
+    async def _notify_presence(self, desk_id: str, body: dict[str, Any] | None) -> None:
+        try:
+            if self._on_presence is not None:
+                await self._on_presence(desk_id, body)
+            else:
+                msg = KVMsg.from_json(desk_key(desk_id), self._sequence + 1, body)
+                await self.publish([msg])
+        except Exception:
+            log.exception("presence of desk %s could not be recorded", desk_id)

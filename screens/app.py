@@ -1,0 +1,159 @@
+"""The desk application: wiring only (bindings, the hub listener, message routing)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
+
+from models.text import clean_text
+from screens.help import HelpScreen
+from screens.messages import (
+    HubKeyChanged,
+    HubLost,
+    HubReachedAgain,
+    HubResyncing,
+    HubSnapshotApplied,
+    message_for,
+)
+from screens.state import BoardModel
+from screens.widgets.board import ReferralBoard
+from screens.widgets.status_bar import Connection, HubStatusBar
+
+LISTENER = "hub-listener"
+
+
+class ReplicaLike(Protocol):
+    data: dict[str, dict[str, Any]]
+
+    def events(self) -> Any: ...
+
+    async def close(self) -> None: ...
+
+
+class CommandsLike(Protocol):
+    async def call(self, command: str, args: dict[str, Any] | None = None) -> dict[str, Any]: ...
+
+    async def close(self) -> None: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeskApp(App[None]):
+    """The live referral board of one desk, fed by a replica of the hub's state."""
+
+    CSS_PATH = "desk.tcss"
+    TITLE = "Hub Desk"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        replica: ReplicaLike,
+        commands: CommandsLike,
+        *,
+        desk_id: str,
+        actor_name: str = "",
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        super().__init__()
+        self.replica = replica
+        self.commands = commands
+        self.desk_id = clean_text(desk_id)
+        self.actor_name = clean_text(actor_name)
+        self.clock = clock
+        self.model = BoardModel()
+        parts = [f"desk {self.desk_id}"] + ([self.actor_name] if self.actor_name else [])
+        self.sub_title = " · ".join(parts)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield ReferralBoard(clock=self.clock, id="board")
+        yield HubStatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.listen_to_hub()
+
+    async def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "hub")
+        await self.replica.close()
+        await self.commands.close()
+
+    @work(exclusive=True, group="hub", name=LISTENER, exit_on_error=False)
+    async def listen_to_hub(self) -> None:
+        async for event in self.replica.events():
+            message = message_for(event)
+            if message is not None:
+                self.post_message(message)
+        self.post_message(HubLost("the hub connection closed"))
+
+    # -- routing ------------------------------------------------------------------------
+
+    @property
+    def board(self) -> ReferralBoard:
+        return self.query_one(ReferralBoard)
+
+    @property
+    def status_bar(self) -> HubStatusBar:
+        return self.query_one(HubStatusBar)
+
+    def _show_model(self) -> None:
+        self.board.show_rows(self.model.rows.values())
+        self.status_bar.desks_online = len(self.model.desks)
+
+    @on(HubSnapshotApplied)
+    def _snapshot_applied(self) -> None:
+        with self.batch_update():
+            self.model.load(self.replica.data)
+            self._show_model()
+            self.status_bar.set_connection(Connection.CONNECTED)
+
+    @on(HubKeyChanged)
+    def _key_changed(self, message: HubKeyChanged) -> None:
+        with self.batch_update():
+            if self.model.apply(message.key, message.body):
+                self._show_model()
+
+    @on(HubResyncing)
+    def _resyncing(self, message: HubResyncing) -> None:
+        self.status_bar.set_connection(Connection.RESYNCING, message.reason)
+
+    @on(HubReachedAgain)
+    def _reached_again(self) -> None:
+        self.status_bar.set_connection(Connection.RESYNCING, "hub answered, reloading")
+
+    @on(HubLost)
+    def _lost(self, message: HubLost) -> None:
+        self.status_bar.set_connection(Connection.LOST, message.reason)
+
+    @on(ReferralBoard.Counted)
+    def _counted(self, message: ReferralBoard.Counted) -> None:
+        self.status_bar.counts = message.counts
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures are shown: the status bar and a notification."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        reason = clean_text(f"{type(error).__name__}: {error}")
+        self.status_bar.set_connection(Connection.LOST, reason)
+        self.notify(
+            reason, title="The desk stopped hearing the hub", severity="error", markup=False
+        )
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self._bindings_for_help()))
+
+    def _bindings_for_help(self) -> list[Binding]:
+        return [binding for binding in self.BINDINGS if isinstance(binding, Binding)]

@@ -1,0 +1,24 @@
+"""Start a desk: build the replica and the command client, then run the app."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from messaging.command_client import CommandClient
+from messaging.replica import Replica
+from models.text import clean_text
+from screens.app import DeskApp
+
+
+def run_desk(*, host: str, port: int, desk_id: str, actor: int, actor_name: str = "") -> None:
+    """Run a desk against the hub at host:port until the user quits (what the CLI calls)."""
+    staff = clean_text(actor_name) or f"staff #{actor}"
+    presence = {
+        "desk": desk_id,
+        "staff": staff,
+        "staff_id": actor,
+        "since": datetime.now(UTC).isoformat(),
+    }
+    replica = Replica(host=host, port=port, desk_id=desk_id, presence=presence)
+    commands = CommandClient(host=host, port=port, actor=actor, desk=desk_id)
+    DeskApp(replica, commands, desk_id=desk_id, actor_name=actor_name).run()

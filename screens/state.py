@@ -1,0 +1,201 @@
+"""The live board worked out from the replica's data: pure, with no Textual in sight.
+
+`BoardModel` holds one `BoardRow` per open referral, built from the JSON bodies the desk
+replicates, and the desks online. The clock-dependent parts (time left, clock state, order)
+are functions of `now`, so the board can refresh them from the desk's own clock without
+asking the hub. Bodies come off the wire: a malformed one is skipped, never a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from messaging.protocol import DESK, REFERRAL
+from models.clock import clock_state, describe_time_left, sort_key_time_left, time_left
+from models.enums import ClockState, Priority, ReferralStatus
+from models.errors import ValidationError
+from models.nhs import format_nhs_number
+from models.text import clean_text
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_NHS = "unknown"
+NO_NAME = "(no name)"
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO time from a body as an aware datetime (naive means UTC); None if absent or bad."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _text(value: object) -> str:
+    return clean_text(value) if isinstance(value, str) else ""
+
+
+def _nhs(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        return UNKNOWN_NHS
+    try:
+        return format_nhs_number(value)
+    except ValidationError:
+        return UNKNOWN_NHS
+
+
+def _status(value: object) -> tuple[ReferralStatus | None, str]:
+    try:
+        status = ReferralStatus(value)
+    except ValueError:
+        return None, _text(value).replace("_", " ") or "unknown"
+    return status, status.label
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """A referral's clock at one moment: its state and the words shown for it."""
+
+    state: ClockState
+    words: str
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One open referral as the board shows it. Text fields are already cleaned."""
+
+    key: str
+    name: str
+    nhs_number: str
+    needs: tuple[str, ...]
+    status: ReferralStatus | None
+    status_words: str
+    priority: str
+    staff: tuple[str, ...]
+    received_at: datetime | None
+    due_at: datetime | None
+    responded_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is None or self.status.is_open
+
+    @property
+    def clock_running(self) -> bool:
+        return self.due_at is not None and self.responded_at is None
+
+    def clock(self, now: datetime) -> ClockView:
+        state = clock_state(
+            due_at=self.due_at, responded_at=self.responded_at, now=now, status=self.status
+        )
+        if state in (ClockState.ON_TRACK, ClockState.DUE_SOON, ClockState.BREACHED):
+            assert self.due_at is not None
+            left = describe_time_left(time_left(self.due_at, now))
+            if state is ClockState.BREACHED:
+                left = left.removeprefix("breached ")
+            return ClockView(state, f"{state.label} {left}")
+        if state is ClockState.NONE:
+            return ClockView(state, f"{self.priority} (no clock)" if self.priority else "no clock")
+        return ClockView(state, state.label)
+
+    def sort_key(self, now: datetime) -> tuple[int, float, float, str]:
+        """Most urgent first: running clocks by time left, then the rest by received time."""
+        due = self.due_at if self.clock_running else None
+        group, value = sort_key_time_left(due, now, self.received_at)
+        received = self.received_at.timestamp() if self.received_at else float("inf")
+        return (group, value, received, self.key)
+
+
+def row_from_body(key: str, body: Mapping[str, Any]) -> BoardRow | None:
+    """The board row for a referral body, or None if the body is not a usable referral."""
+    try:
+        patient = body.get("patient") or {}
+        status, status_words = _status(body.get("status"))
+        priority = body.get("priority")
+        staff = body.get("staff") or []
+        return BoardRow(
+            key=key,
+            name=_text(patient.get("name")) or NO_NAME,
+            nhs_number=_nhs(patient.get("nhs_number")),
+            needs=tuple(_text(code) for code in body.get("needs") or [] if _text(code)),
+            status=status,
+            status_words=status_words,
+            priority=priority if priority in tuple(Priority) else "",
+            staff=tuple(_text(person.get("name")) for person in staff if _text(person.get("name"))),
+            received_at=parse_time(body.get("received_at")),
+            due_at=parse_time(body.get("due_at")),
+            responded_at=parse_time(body.get("responded_at")),
+        )
+    except (AttributeError, TypeError, ValueError):
+        log.warning("skipping a malformed referral body at %s", key[:80])
+        return None
+
+
+@dataclass(frozen=True)
+class BoardCounts:
+    open: int = 0
+    due_soon: int = 0
+    breached: int = 0
+
+
+def order_rows(rows: Iterable[BoardRow], now: datetime) -> list[BoardRow]:
+    return sorted(rows, key=lambda row: row.sort_key(now))
+
+
+def count_rows(rows: Iterable[BoardRow], now: datetime) -> BoardCounts:
+    states = [row.clock(now).state for row in rows]
+    return BoardCounts(
+        open=len(states),
+        due_soon=states.count(ClockState.DUE_SOON),
+        breached=states.count(ClockState.BREACHED),
+    )
+
+
+class BoardModel:
+    """The open referrals and the desks online, kept in step with the replica's data."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, BoardRow] = {}
+        self.desks: dict[str, str] = {}
+
+    def load(self, data: Mapping[str, Mapping[str, Any] | None]) -> None:
+        """Replace everything with a fresh snapshot of the replica's data."""
+        self.rows.clear()
+        self.desks.clear()
+        for key, body in data.items():
+            self.apply(key, body)
+
+    def apply(self, key: str, body: Mapping[str, Any] | None) -> bool:
+        """Apply one key's new body (None: deleted). True if the board or desks changed."""
+        if key.startswith(REFERRAL):
+            row = row_from_body(key, body) if isinstance(body, Mapping) else None
+            if row is None or not row.is_open:
+                return self.rows.pop(key, None) is not None
+            changed = self.rows.get(key) != row
+            self.rows[key] = row
+            return changed
+        if key.startswith(DESK):
+            if not isinstance(body, Mapping):
+                return self.desks.pop(key, None) is not None
+            name = _text(body.get("desk")) or key.removeprefix(DESK)
+            changed = self.desks.get(key) != name
+            self.desks[key] = name
+            return changed
+        return False
+
+    def ordered(self, now: datetime) -> list[BoardRow]:
+        return order_rows(self.rows.values(), now)
+
+    def counts(self, now: datetime) -> BoardCounts:
+        return count_rows(self.rows.values(), now)
+
+    @property
+    def desks_online(self) -> list[str]:
+        return sorted(self.desks.values())

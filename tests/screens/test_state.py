@@ -1,0 +1,147 @@
+"""The board model: which referrals show, in what order, with what words and counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from models.enums import ClockState
+from screens.state import BoardModel, BoardRow, row_from_body
+from tests.screens.desk_fakes import NOW, referral_body
+
+
+def row(ident: int, **kwargs: object) -> BoardRow:
+    result = row_from_body(f"/referral/{ident}", referral_body(ident, **kwargs))  # type: ignore[arg-type]
+    assert result is not None
+    return result
+
+
+def model_of(*bodies: dict) -> BoardModel:
+    model = BoardModel()
+    model.load({f"/referral/{body['id']}": body for body in bodies})
+    return model
+
+
+def test_breached_first_then_least_time_left() -> None:
+    model = model_of(
+        referral_body(1, received_at=NOW - timedelta(minutes=10)),  # 1h 50m left
+        referral_body(2, received_at=NOW - timedelta(minutes=130)),  # breached 10m ago
+        referral_body(3, received_at=NOW - timedelta(minutes=100)),  # 20m left
+        referral_body(4, received_at=NOW - timedelta(minutes=200)),  # breached 1h 20m ago
+    )
+    assert [r.key for r in model.ordered(NOW)] == [
+        "/referral/4",
+        "/referral/2",
+        "/referral/3",
+        "/referral/1",
+    ]
+
+
+def test_referrals_without_a_running_clock_come_last_oldest_first() -> None:
+    model = model_of(
+        referral_body(1, priority="routine", received_at=NOW - timedelta(hours=1)),
+        referral_body(2, received_at=NOW - timedelta(minutes=5)),
+        referral_body(3, priority="urgent", received_at=NOW - timedelta(hours=3)),
+        referral_body(
+            4,
+            status="responded",
+            received_at=NOW - timedelta(hours=5),
+            responded_at=NOW - timedelta(hours=4),
+        ),
+    )
+    assert [r.key for r in model.ordered(NOW)] == [
+        "/referral/2",
+        "/referral/4",
+        "/referral/3",
+        "/referral/1",
+    ]
+
+
+def test_equal_time_left_falls_back_to_received_time_then_key() -> None:
+    same = NOW - timedelta(minutes=20)
+    model = model_of(referral_body(9, received_at=same), referral_body(5, received_at=same))
+    assert [r.key for r in model.ordered(NOW)] == ["/referral/5", "/referral/9"]
+
+
+def test_counts_open_due_soon_and_breached() -> None:
+    model = model_of(
+        referral_body(1, received_at=NOW - timedelta(minutes=10)),
+        referral_body(2, received_at=NOW - timedelta(minutes=95)),
+        referral_body(3, received_at=NOW - timedelta(minutes=100)),
+        referral_body(4, received_at=NOW - timedelta(minutes=121)),
+        referral_body(5, priority="routine"),
+    )
+    counts = model.counts(NOW)
+    assert (counts.open, counts.due_soon, counts.breached) == (5, 2, 1)
+    assert model.counts(NOW + timedelta(minutes=30)).breached == 3
+
+
+@pytest.mark.parametrize(
+    ("minutes_ago", "state", "words"),
+    [
+        (10, ClockState.ON_TRACK, "on track 1h 50m left"),
+        (108, ClockState.DUE_SOON, "due soon 12m left"),
+        (127, ClockState.BREACHED, "BREACHED 7m ago"),
+        (120, ClockState.BREACHED, "BREACHED just now"),
+    ],
+)
+def test_clock_words_always_name_the_state(minutes_ago: int, state: ClockState, words: str) -> None:
+    view = row(1, received_at=NOW - timedelta(minutes=minutes_ago)).clock(NOW)
+    assert (view.state, view.words) == (state, words)
+
+
+def test_clock_words_for_met_and_no_clock() -> None:
+    met = row(1, status="responded", responded_at=NOW - timedelta(minutes=5)).clock(NOW)
+    assert (met.state, met.words) == (ClockState.MET, "met")
+    none = row(2, priority="urgent").clock(NOW)
+    assert (none.state, none.words) == (ClockState.NONE, "urgent (no clock)")
+
+
+def test_row_text_is_cleaned_and_nhs_number_shown_3_3_4() -> None:
+    r = row(1, name="\x1b[31mEdna\x1b]0;pwned\x07 [b]x[/b]\x07", staff=("Sam\x1b[2J Lee",))
+    assert r.name == "Edna [b]x[/b]"
+    assert r.nhs_number == "999 000 0018"
+    assert r.staff == ("Sam Lee",)
+    assert r.needs == ("CRT", "NUR")
+    assert r.status_words == "received"
+
+
+@pytest.mark.parametrize("nhs", [None, "", "12345", "abcdefghij"])
+def test_missing_or_odd_nhs_number_is_unknown(nhs: str | None) -> None:
+    assert row(1, nhs_number=nhs).nhs_number == "unknown"
+
+
+def test_malformed_bodies_are_skipped_not_fatal() -> None:
+    model = BoardModel()
+    model.load(
+        {
+            "/referral/1": {"patient": "not a dict"},
+            "/referral/2": {"patient": {"name": "Ok"}, "staff": [3]},
+            "/referral/3": referral_body(3),
+            "/referral/4": {"received_at": "yesterday", "patient": {"name": "Al"}},
+        }
+    )
+    assert sorted(model.rows) == ["/referral/3", "/referral/4"]
+    assert model.rows["/referral/4"].received_at is None
+
+
+def test_apply_adds_updates_and_removes_rows_and_ignores_closed() -> None:
+    model = model_of(referral_body(1))
+    assert model.apply("/referral/2", referral_body(2)) is True
+    assert model.apply("/referral/2", referral_body(2)) is False
+    assert model.apply("/referral/2", referral_body(2, status="triaged")) is True
+    assert model.rows["/referral/2"].status_words == "triaged"
+    assert model.apply("/referral/1", referral_body(1, status="closed")) is True
+    assert model.apply("/referral/2", None) is True
+    assert model.rows == {}
+    assert model.apply("/staff/3", {"name": "Sam"}) is False
+
+
+def test_desks_online_follow_desk_keys() -> None:
+    model = BoardModel()
+    desks = {"/desk/b": {"desk": "b"}, "/desk/a": {"desk": "a"}}
+    model.load({**desks, "/referral/1": referral_body(1)})
+    assert model.desks_online == ["a", "b"]
+    assert model.apply("/desk/a", None) is True
+    assert model.desks_online == ["b"]

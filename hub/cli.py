@@ -87,14 +87,27 @@ def serve(
     log_file: Annotated[Path | None, typer.Option(help="Where the hub logs.")] = None,
     demo_seed: Annotated[int | None, typer.Option(hidden=True)] = None,
     demo_feed: Annotated[float, typer.Option(hidden=True)] = 0.0,
+    fixed_now: Annotated[
+        str | None, typer.Option(hidden=True, help="Testing only: freeze the hub's clock.")
+    ] = None,
 ) -> None:
     """Run the hub server: owns the database and keeps every desk in step."""
     from hub.runner import run_hub
 
+    frozen = None
+    if fixed_now is not None:
+        from datetime import datetime
+
+        try:
+            frozen = datetime.fromisoformat(fixed_now)
+        except ValueError:
+            raise fail(f"--fixed-now {fixed_now!r} is not an ISO time") from None
+        if frozen.tzinfo is None:
+            raise fail("--fixed-now needs a time zone, e.g. 2026-11-23T10:00:00+00:00")
     settings = _settings(
         db_url=db, bind=bind, port=port, log_file=log_file, insecure=insecure or None
     )
-    run_hub(settings, demo_seed=demo_seed, demo_feed=demo_feed)
+    run_hub(settings, demo_seed=demo_seed, demo_feed=demo_feed, fixed_now=frozen)
 
 
 @app.command()

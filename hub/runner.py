@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from datetime import datetime
 
 import typer
 import zmq
 
-from hub.clock import system_clock
+from hub.clock import Clock, ManualClock, system_clock
 from hub.db import DatabaseUrlError, make_engine
 from hub.logs import configure_logging
 from hub.migrate import upgrade
@@ -22,14 +23,21 @@ log = logging.getLogger(__name__)
 DEMO_DESK = "demo-feed"
 
 
-def run_hub(settings: HubSettings, *, demo_seed: int | None = None, demo_feed: float = 0.0) -> None:
+def run_hub(
+    settings: HubSettings,
+    *,
+    demo_seed: int | None = None,
+    demo_feed: float = 0.0,
+    fixed_now: datetime | None = None,
+) -> None:
     configure_logging(settings.log_file)
+    clock: Clock = ManualClock(fixed_now) if fixed_now is not None else system_clock
     try:
         engine = make_engine(settings.db_url)
         upgrade(engine)
         if demo_seed is not None:
-            _seed_if_empty(engine, demo_seed)
-        server = HubServer(settings, engine=engine)
+            _seed_if_empty(engine, demo_seed, clock())
+        server = HubServer(settings, engine=engine, clock=clock)
     except (DatabaseUrlError, InsecureBindError) as exc:
         _die(str(exc))
     except Exception as exc:
@@ -54,7 +62,7 @@ def _die(message: str) -> None:
     raise typer.Exit(1)
 
 
-def _seed_if_empty(engine: object, seed: int) -> None:
+def _seed_if_empty(engine: object, seed: int, now: datetime) -> None:
     from sqlmodel import Session, select
 
     from hub.demo_data import seed_demo
@@ -63,7 +71,7 @@ def _seed_if_empty(engine: object, seed: int) -> None:
     with Session(engine) as session:  # type: ignore[arg-type]
         if session.exec(select(Team)).first() is not None:
             return
-    summary = seed_demo(engine, seed=seed, now=system_clock())  # type: ignore[arg-type]
+    summary = seed_demo(engine, seed=seed, now=now)  # type: ignore[arg-type]
     log.info("demo data seeded: %s", summary)
 
 

@@ -7,13 +7,14 @@ test, so every test starts from the same data without paying for the seeding aga
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from hub.ports import find_free_base_port
 from messaging.command_client import CommandClient, CommandRefused, HubUnavailable
 
 SEED = 7
+FIXED_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday morning
 
 
 @dataclass
@@ -35,6 +37,7 @@ class RunningHub:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    fixed_now: datetime | None = None
 
     @property
     def db_url(self) -> str:
@@ -56,6 +59,8 @@ class RunningHub:
             sys.executable, "-m", "hub.cli", "serve",
             "--db", self.db_url, "--port", str(self.port), "--log-file", str(self.log_file),
         ]  # fmt: skip
+        if self.fixed_now is not None:
+            command += ["--fixed-now", self.fixed_now.isoformat()]
         env = {**os.environ, **self.extra_env}
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
@@ -123,17 +128,81 @@ def seeded_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def hub(tmp_path: Path, seeded_db_template: Path) -> Iterator[RunningHub]:
-    """A running hub over a fresh copy of the seeded database."""
+def _running(tmp_path: Path, template: Path, fixed_now: datetime | None) -> Iterator[RunningHub]:
     db_path = tmp_path / "hub.db"
-    shutil.copy(seeded_db_template, db_path)
-    running = RunningHub(db_path=db_path, log_file=tmp_path / "hub.log")
+    shutil.copy(template, db_path)
+    running = RunningHub(db_path=db_path, log_file=tmp_path / "hub.log", fixed_now=fixed_now)
     running.start()
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def hub(tmp_path: Path, seeded_db_template: Path) -> Iterator[RunningHub]:
+    """A running hub over a fresh copy of the seeded database (real time)."""
+    yield from _running(tmp_path, seeded_db_template, None)
+
+
+@pytest.fixture(scope="session")
+def fixed_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from hub.db import make_engine
+    from hub.demo_data import seed_demo
+    from hub.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("fixed") / "hub.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    seed_demo(engine, seed=SEED, now=FIXED_NOW, months=1)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def fixed_hub(tmp_path: Path, fixed_db_template: Path) -> Iterator[RunningHub]:
+    """A running hub whose clock is frozen at FIXED_NOW over data seeded at that moment:
+    for SVG snapshots and any test that asserts exact times. Give desks FixedClock()."""
+    yield from _running(tmp_path, fixed_db_template, FIXED_NOW)
+
+
+class FixedClock:
+    """The desk's clock in tests: FIXED_NOW unless moved on."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or FIXED_NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@contextlib.asynccontextmanager
+async def desk_app(
+    hub: RunningHub,
+    *,
+    actor: int = 1,
+    desk_id: str = "desk-test",
+    clock: Any = None,
+) -> AsyncIterator[Any]:
+    """A real DeskApp wired to `hub` through a real Replica and CommandClient.
+    Use: `async with desk_app(hub) as app, app.run_test(size=(80, 24)) as pilot:`."""
+    from messaging.replica import Replica
+    from screens.app import DeskApp
+
+    replica = Replica(
+        host=hub.host, port=hub.port, desk_id=desk_id, presence={"desk": desk_id},
+        silence_timeout=1.5,
+    )  # fmt: skip
+    commands = CommandClient(host=hub.host, port=hub.port, actor=actor, desk=desk_id)
+    app = DeskApp(replica, commands, desk_id=desk_id, clock=clock or FixedClock())
+    try:
+        yield app
+    finally:
+        await replica.close()
+        await commands.close()
 
 
 __all__ = ["RunningHub", "CommandRefused", "HubUnavailable"]

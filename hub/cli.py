@@ -215,6 +215,26 @@ def referral_list(
         print_referrals(result["referrals"])
 
 
+@app.command()
+def handover(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = DEFAULT_PORT,
+    actor: ActorOpt = 1,
+    now: Annotated[
+        bool, typer.Option("--now", help="Build one now instead of the latest.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the latest shift handover (or one built now) from a running hub."""
+    from hub.report import print_handover
+
+    body = _call(host, port, actor, "get_handover", {"build_now": now})
+    if as_json:
+        typer.echo(json.dumps(body, indent=2))
+    else:
+        print_handover(body)
+
+
 def _call(host: str, port: int, actor: int, command: str, args: dict[str, Any]) -> dict[str, Any]:
     from messaging.command_client import CommandClient, CommandRefused, HubUnavailable
 

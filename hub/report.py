@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from models.clock import clock_state, describe_time_left, time_left
-from models.enums import ReferralStatus
+from models.enums import ClockState, ReferralStatus
 from models.nhs import format_nhs_number
 
 
@@ -49,3 +50,49 @@ def print_referrals(referrals: list[dict[str, Any]], *, now: datetime | None = N
             clock,
         )
     Console().print(table)
+
+
+def _local(value: str | None, tz: ZoneInfo) -> str:
+    return datetime.fromisoformat(value).astimezone(tz).strftime("%H:%M") if value else "-"
+
+
+def print_handover(body: dict[str, Any], *, tz: ZoneInfo | None = None) -> None:
+    """A shift handover as a printable page: open referrals, clocks at risk, visits planned in
+    the next shift, alerts nobody has acknowledged."""
+    tz = tz or ZoneInfo(body.get("timezone") or "Europe/London")
+    console = Console()
+    at = datetime.fromisoformat(body["at"]).astimezone(tz)
+    console.print(Text(f"{body['label']} — {at:%A %d %B %Y, %H:%M %Z}", style="bold"))
+    by_status = ", ".join(
+        f"{n} {ReferralStatus(s).label}" for s, n in sorted(body.get("by_status", {}).items())
+    )
+    console.print(
+        Text(f"{body['open_referrals']} open referrals" + (f" ({by_status})" if by_status else ""))
+    )
+
+    risk = Table(title="Clocks at risk", title_justify="left")
+    for column in ("Referral", "Name", "Clock", "Due"):
+        risk.add_column(column)
+    for r in body.get("at_risk", []):
+        risk.add_row(
+            str(r["referral_id"]),
+            Text(r["name"]),
+            ClockState(r["clock"]).label,
+            _local(r["due_at"], tz),
+        )
+    console.print(risk if body.get("at_risk") else Text("No clocks at risk."))
+
+    visits = Table(title="Visits planned for the next shift", title_justify="left")
+    for column in ("Time", "Name", "Staff", "Status"):
+        visits.add_column(column)
+    for v in body.get("visits_next_shift", []):
+        staff = ", ".join(s["name"] for s in v.get("staff", []) if s)
+        visits.add_row(_local(v["planned_at"], tz), Text(v["name"]), Text(staff), v["status"])
+    console.print(visits if body.get("visits_next_shift") else Text("No visits planned."))
+
+    alerts = Table(title="Alerts not acknowledged", title_justify="left")
+    for column in ("Referral", "Alert"):
+        alerts.add_column(column)
+    for a in body.get("unacknowledged_alerts", []):
+        alerts.add_row(str(a["referral_id"]), Text(a["message"]))
+    console.print(alerts if body.get("unacknowledged_alerts") else Text("No alerts waiting."))

@@ -12,7 +12,19 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
+from messaging.protocol import ALERT
+from models.enums import AlertKind
 from models.text import clean_text
+from screens.alerts import (
+    AlertRow,
+    AlertsChanged,
+    AlertsScreen,
+    AlertStrip,
+    alert_row,
+    alert_rows,
+    strip_text,
+)
+from screens.handover import HANDOVER_KEY, HandoverScreen
 from screens.help import HelpScreen
 from screens.messages import (
     HubKeyChanged,
@@ -55,6 +67,8 @@ class DeskApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("exclamation_mark", "alerts", "Alerts", key_display="!", id="app.alerts"),
+        Binding("h", "handover", "Handover", id="app.handover"),
     ]
 
     def __init__(
@@ -73,12 +87,14 @@ class DeskApp(App[None]):
         self.actor_name = clean_text(actor_name)
         self.clock = clock
         self.model = BoardModel()
+        self._known_alerts: set[str] = set()
         parts = [f"desk {self.desk_id}"] + ([self.actor_name] if self.actor_name else [])
         self.sub_title = " · ".join(parts)
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield ReferralBoard(clock=self.clock, id="board")
+        yield AlertStrip(id="alert-strip")
         yield HubStatusBar(id="status")
         yield Footer()
 
@@ -151,6 +167,47 @@ class DeskApp(App[None]):
         self.notify(
             reason, title="The desk stopped hearing the hub", severity="error", markup=False
         )
+
+    # -- alerts and handover (the hub raises them; the desk shows and acknowledges) -------
+
+    @on(HubSnapshotApplied)
+    def _alerts_after_snapshot(self) -> None:
+        rows = alert_rows(self.replica.data)
+        self._known_alerts = {r.key for r in rows}
+        self._show_alerts(rows)
+
+    @on(HubKeyChanged)
+    def _alert_or_handover_changed(self, message: HubKeyChanged) -> None:
+        if message.key == HANDOVER_KEY and message.body:
+            label = clean_text(str(message.body.get("label", "Handover")))
+            self.notify(f"{label} is ready: press h", title="Handover", markup=False)
+            return
+        if not message.key.startswith(ALERT):
+            return
+        rows = alert_rows(self.replica.data)
+        if message.body is not None and message.key not in self._known_alerts:
+            new = alert_row(message.key, message.body)
+            if new is not None and new.waiting:
+                severity = "error" if new.kind == AlertKind.BREACH else "warning"
+                self.notify(new.message, title="Alert", severity=severity, markup=False, timeout=15)
+        self._known_alerts = {r.key for r in rows}
+        self._show_alerts(rows)
+
+    def _show_alerts(self, rows: list[AlertRow]) -> None:
+        strip = self.query_one(AlertStrip)
+        text = strip_text(rows)
+        strip.update(text)
+        strip.display = bool(text.plain)
+        if isinstance(self.screen, AlertsScreen):
+            self.screen.post_message(AlertsChanged())
+
+    def action_alerts(self) -> None:
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(AlertsScreen())
+
+    def action_handover(self) -> None:
+        if not isinstance(self.screen, HandoverScreen):
+            self.push_screen(HandoverScreen())
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self._bindings_for_help()))

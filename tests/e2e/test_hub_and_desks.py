@@ -227,3 +227,14 @@ def test_cli_bad_input_and_no_hub_give_clear_messages(hub: RunningHub) -> None:
     nobody = _cli(None, "referral", "list", port=find_free_base_port())
     assert nobody.returncode == 2
     assert "No hub answered" in nobody.stderr
+
+
+def test_cli_prints_the_handover(fixed_hub: RunningHub) -> None:
+    printed = _cli(fixed_hub, "handover", "--now")
+    assert printed.returncode == 0, printed.stderr
+    assert "open referrals" in printed.stdout
+    assert "Clocks at risk" in printed.stdout  # the seeded shift has breached clocks
+    assert "BREACHED" in printed.stdout
+    as_json = _cli(fixed_hub, "handover", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert '"at_risk"' in as_json.stdout

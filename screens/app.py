@@ -79,8 +79,10 @@ class DeskApp(App[None]):
         desk_id: str,
         actor_name: str = "",
         clock: Callable[[], datetime] = utc_now,
+        actor: int | None = None,
     ) -> None:
         super().__init__()
+        self.actor = actor
         self.replica = replica
         self.commands = commands
         self.desk_id = clean_text(desk_id)
@@ -167,6 +169,28 @@ class DeskApp(App[None]):
         self.notify(
             reason, title="The desk stopped hearing the hub", severity="error", markup=False
         )
+
+    @on(HubSnapshotApplied)
+    async def _who_am_i(self) -> None:
+        """Name the acting staff member from the hub's staff list, once it has arrived."""
+        if self.actor is None or self.actor_name:
+            return
+        person = self.replica.data.get(f"/staff/{self.actor}")
+        if not person:
+            self.notify(
+                f"Staff id {self.actor} is not known to this hub: check --as",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.actor_name = clean_text(str(person.get("name", "")))
+        role = clean_text(str(person.get("role", "")))
+        self.sub_title = f"desk {self.desk_id} · {self.actor_name} ({role})"
+        set_presence = getattr(self.replica, "set_presence", None)
+        if set_presence is not None:
+            presence = {"desk": self.desk_id, "staff": self.actor_name, "staff_id": self.actor,
+                        "role": role, "since": self.clock().isoformat()}  # fmt: skip
+            await set_presence(presence)
 
     # -- alerts and handover (the hub raises them; the desk shows and acknowledges) -------
 

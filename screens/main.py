@@ -21,4 +21,4 @@ def run_desk(*, host: str, port: int, desk_id: str, actor: int, actor_name: str 
     }
     replica = Replica(host=host, port=port, desk_id=desk_id, presence=presence)
     commands = CommandClient(host=host, port=port, actor=actor, desk=desk_id)
-    DeskApp(replica, commands, desk_id=desk_id, actor_name=actor_name).run()
+    DeskApp(replica, commands, desk_id=desk_id, actor_name=actor_name, actor=actor).run()

@@ -197,7 +197,7 @@ async def desk_app(
         silence_timeout=1.5,
     )  # fmt: skip
     commands = CommandClient(host=hub.host, port=hub.port, actor=actor, desk=desk_id)
-    app = DeskApp(replica, commands, desk_id=desk_id, clock=clock or FixedClock())
+    app = DeskApp(replica, commands, desk_id=desk_id, clock=clock or FixedClock(), actor=actor)
     try:
         yield app
     finally:

@@ -91,3 +91,10 @@ async def test_handover_screen_shows_what_the_next_shift_needs(fixed_hub: Runnin
         assert "BREACHED" in printed
         await pilot.press("escape")
         assert not isinstance(app.screen, HandoverScreen)
+
+
+async def test_the_desk_names_who_is_signed_in(fixed_hub: RunningHub) -> None:
+    async with desk_app(fixed_hub, actor=1) as app, app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.actor_name)
+        assert app.actor_name == "Alex Morgan"
+        assert "Alex Morgan (coordinator)" in app.sub_title

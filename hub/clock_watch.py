@@ -171,11 +171,19 @@ def next_due(session: Session, now: datetime) -> datetime | None:
     review = session.exec(
         select(func.min(Referral.responded_at)).where(
             col(Referral.status).in_(IN_CRISIS_CARE),
-            col(Referral.window_alerted_at).is_(None),
+            col(Referral.review_alerted_at).is_(None),
         )
     ).one()
     if review is not None:
         candidates.append(_aware(review) + REVIEW_AFTER)
+    window = session.exec(
+        select(func.min(Referral.responded_at)).where(
+            col(Referral.status).in_(IN_CRISIS_CARE),
+            col(Referral.window_alerted_at).is_(None),
+        )
+    ).one()
+    if window is not None:
+        candidates.append(_aware(window) + CRISIS_WINDOW)
     future = [c for c in candidates if c > now]
     if len(future) < len(candidates):
         return now

@@ -71,17 +71,22 @@ class ClockScheduler:
             # another sweep (another hub on the same database) raised it first: nothing lost
             log.warning("clock sweep lost a race for an alert; the next sweep carries on")
             return []
+        self.reschedule_wake(after_sweep=True)
         if raised:
             log.info("clock sweep raised %d alert(s): %s", len(raised), raised)
-        self.reschedule_wake()
         return raised
 
-    def reschedule_wake(self) -> None:
+    def reschedule_wake(self, *, after_sweep: bool = False) -> None:
         """Wake exactly at the next due moment, not up to a minute late."""
         now = self.dispatcher.clock()
         with Session(self.dispatcher.engine) as session:
             due = next_due(session, now)
         if due is None or not self.scheduler.running:
+            return
+        if after_sweep and due <= now:
+            # A sweep just ran and something still looks due: never spin on it; the
+            # minute sweep carries on.
+            log.warning("clock sweep left something due at %s; waiting for the next sweep", due)
             return
         self.scheduler.add_job(
             self.run_sweep, DateTrigger(run_date=due), id="wake", replace_existing=True

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from hub.changes import Changes
 from hub.clock import ManualClock
-from hub.clock_watch import Raised, sweep
+from hub.clock_watch import Raised, next_due, sweep
 from hub.dispatch import Dispatcher
 from hub.handover import next_shift_change, record_handover
 from hub.scheduler import ClockScheduler
@@ -294,3 +294,25 @@ def test_sweep_changes_nothing_when_nothing_is_due(desk: Desk, dispatcher: Dispa
     assert run_sweep(dispatcher) == []
     assert dispatcher.sequence == before
     _ = Changes  # the sweep runs inside the dispatcher's own Changes
+
+
+def test_after_a_sweep_nothing_is_left_due_so_the_wake_never_spins(
+    desk: Desk, dispatcher: Dispatcher, clock: ManualClock, people: People
+) -> None:
+    referral_id = create(desk)
+    _arrive(desk, people, clock, referral_id, timedelta(minutes=45))
+    desk.ok("begin_crisis_care", {"referral_id": referral_id, "version": 4})
+    create(desk, patient={**referral_args()["patient"], "nhs_number": None, "name": "Open One"})
+    moments = [timedelta(minutes=m) for m in (50, 95, 130)] + [
+        timedelta(minutes=45) + timedelta(hours=h) for h in (70, 71, 72, 73)
+    ]
+    for offset in moments:
+        clock.set(NOW + offset)
+        run_sweep(dispatcher)
+        with Session(dispatcher.engine) as session:
+            due = next_due(session, clock())
+        assert due is None or due > clock(), f"still due after a sweep at +{offset}"
+    # between the review (70 h) and the end of the window (72 h) the next wake is the end
+    clock.set(NOW + timedelta(minutes=45) + timedelta(hours=1))
+    with Session(dispatcher.engine) as session:
+        assert next_due(session, clock()) is None  # everything already alerted

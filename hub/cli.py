@@ -116,10 +116,16 @@ def desk(
     port: PortOpt = DEFAULT_PORT,
     actor: ActorOpt = 1,
     desk_id: DeskOpt = "",
+    log_file: Annotated[
+        Path | None,
+        typer.Option(help="Where the desk logs (never the screen).", envvar="HUBDESK_DESK_LOG"),
+    ] = None,
 ) -> None:
     """Open a desk: the live referral board of a running hub."""
+    from hub.logs import configure_logging, default_desk_log
     from screens.main import run_desk
 
+    configure_logging(log_file or default_desk_log())
     run_desk(host=host, port=port, desk_id=desk_id or _default_desk_id(), actor=actor)
 
 

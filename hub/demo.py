@@ -49,7 +49,10 @@ def run_demo(*, seed: int, port: int | None, every: float) -> None:
         hub = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             _wait_until_listening(hub, port)
+            from hub.logs import configure_logging
             from screens.main import run_desk
+
+            configure_logging(Path(folder) / "desk.log")
 
             run_desk(host="127.0.0.1", port=port, desk_id="demo-desk-1", actor=DEMO_ACTOR)
         finally:

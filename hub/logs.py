@@ -6,6 +6,13 @@ import logging
 import logging.handlers
 from pathlib import Path
 
+from platformdirs import user_log_path
+
+
+def default_desk_log() -> Path:
+    """Where a desk logs: a file, so nothing ever writes over the TUI."""
+    return user_log_path("hubdesk", appauthor=False) / "desk.log"
+
 
 def configure_logging(log_file: Path, *, level: int = logging.INFO) -> None:
     log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,10 @@ app = typer.Typer(
 )
 referral_app = typer.Typer(help="Work with referrals on a running hub.", no_args_is_help=True)
 app.add_typer(referral_app, name="referral")
+staff_app = typer.Typer(help="Add and list the hub's staff.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+shift_app = typer.Typer(help="Put staff on shift.", no_args_is_help=True)
+app.add_typer(shift_app, name="shift")
 
 HostOpt = Annotated[str, typer.Option("--host", help="Hub address.", envvar="HUBDESK_HOST")]
 PortOpt = Annotated[
@@ -56,10 +60,17 @@ def _settings(**overrides: Any) -> Any:
 
 
 @app.command()
-def init(db: DbOpt = None) -> None:
-    """Create or upgrade the database schema."""
+def init(
+    db: DbOpt = None,
+    admin: Annotated[
+        str | None, typer.Option(help="Name of the hub's first administrator (a new hub only).")
+    ] = None,
+) -> None:
+    """Create or upgrade the database schema; with --admin, add the first administrator."""
+    from hub.bootstrap import create_first_admin, staff_count
     from hub.db import DatabaseUrlError, make_engine
     from hub.migrate import upgrade
+    from models.errors import DomainError
 
     settings = _settings(db_url=db)
     try:
@@ -70,6 +81,18 @@ def init(db: DbOpt = None) -> None:
     except Exception as exc:  # a database that cannot be reached or opened
         raise fail(f"Could not prepare the database: {exc}") from None
     typer.echo(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
+    if admin is not None:
+        try:
+            staff_id = create_first_admin(engine, admin)
+        except DomainError as exc:
+            raise fail(exc.message) from None
+        typer.echo(
+            f"{admin} is the hub's administrator: staff id {staff_id} (use --as {staff_id})."
+        )
+    elif not staff_count(engine):
+        typer.echo(
+            'No staff yet: run `hubdesk init --admin "Your Name"` to add the first administrator.'
+        )
 
 
 @app.command()
@@ -239,6 +262,68 @@ def handover(
         typer.echo(json.dumps(body, indent=2))
     else:
         print_handover(body)
+
+
+@staff_app.command("add")
+def staff_add(
+    name: Annotated[str, typer.Option(help="Their name.")],
+    team: Annotated[str, typer.Option(help="CRT, NUR, THY, MH or REA.")],
+    role: Annotated[
+        str, typer.Option(help="coordinator, clinician, liaison, supervisor or admin.")
+    ] = "clinician",
+    patch: Annotated[str, typer.Option(help='Postcode districts they cover, e.g. "LE1 LE2".')] = "",
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = DEFAULT_PORT,
+    actor: ActorOpt = 1,
+) -> None:
+    """Add a member of staff (administrators only)."""
+    args = {"name": name, "team": team.upper(), "role": role, "patch": patch}
+    result = _call(host, port, actor, "add_staff", args)
+    typer.echo(f"{name} added: staff id {result['staff_id']}.")
+
+
+@staff_app.command("list")
+def staff_list(
+    team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = DEFAULT_PORT,
+    actor: ActorOpt = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the hub's staff with their status and shift."""
+    from hub.report import print_staff
+
+    args = {"team": team.upper()} if team else {}
+    staff = _call(host, port, actor, "list_staff", args)["staff"]
+    if as_json:
+        typer.echo(json.dumps(staff, indent=2))
+    else:
+        print_staff(staff)
+
+
+@shift_app.command("add")
+def shift_add(
+    staff: Annotated[int, typer.Option("--staff", help="Their staff id.")],
+    start: Annotated[str, typer.Option(help="Start time, HH:MM (hub time).")],
+    end: Annotated[str, typer.Option(help="End time, HH:MM; earlier than start means overnight.")],
+    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")] = None,
+    tz: Annotated[
+        str, typer.Option(help="Time zone of the times.", envvar="HUBDESK_TIMEZONE")
+    ] = "Europe/London",
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = DEFAULT_PORT,
+    actor: ActorOpt = 1,
+) -> None:
+    """Put someone on shift (coordinators and administrators)."""
+    from hub.shifts import ShiftTimeError, shift_times
+
+    try:
+        starts, ends = shift_times(start, end, day, tz)
+    except ShiftTimeError as exc:
+        raise fail(str(exc)) from None
+    args = {"staff_id": staff, "starts_at": starts.isoformat(), "ends_at": ends.isoformat()}
+    result = _call(host, port, actor, "add_shift", args)
+    typer.echo(f"Shift {result['shift_id']} added: {starts:%a %d %b %H:%M} to {ends:%H:%M %Z}.")
 
 
 def _call(host: str, port: int, actor: int, command: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -637,7 +637,7 @@ def seed_demo(
 ) -> DemoSummary:
     """Fill an empty, migrated database with a realistic hub: teams, staff and their shifts,
     `months` of closed referrals, and `open_referrals` live ones in every clock state, each
-    change with its audit event. Raises ValueError if the database already has teams."""
+    change with its audit event. Raises ValueError if the database already has staff."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
     if months < 0 or open_referrals < 0:
@@ -653,8 +653,13 @@ def seed_demo(
         for seq, (_, _, values) in enumerate(sorted(build.events), 1)
     ]
     with Session(engine) as session:
-        if session.exec(select(func.count()).select_from(Team)).one():
-            raise ValueError("seed_demo needs an empty database")
+        if session.exec(select(func.count()).select_from(Staff)).one():
+            raise ValueError("seed_demo needs a database with no staff yet")
+        existing = {t.code: t.id for t in session.exec(select(Team))}
+        if existing and existing != build.teams:
+            raise ValueError(f"seed_demo expects the standard teams, found {existing}")
+        if existing:  # the migrations already made the hub's five teams
+            build.rows[Team] = []
         for model in (Team, Staff, Shift, Patient, Referral, Visit, VisitStaff, Note, AuditEvent):
             if build.rows[model]:
                 _insert(session, model, build.rows[model])
@@ -668,7 +673,7 @@ def seed_demo(
     visited = [r for r in build.rows[Referral][: build.closed] if r["status"] == "closed"]
     share = (lambda n: n / len(visited)) if visited else (lambda n: 0.0)
     return DemoSummary(
-        teams=len(build.rows[Team]),
+        teams=len(build.teams),
         staff=len(build.rows[Staff]),
         referrals_closed=build.closed,
         referrals_open=len(build.rows[Referral]) - build.closed,

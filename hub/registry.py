@@ -8,9 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.commands import alerts, queries, referrals, staff, visits
+from hub.commands import alerts, availability, queries, referrals, staff, visits
 from hub.schemas import (
     AlertAck,
+    AvailabilityQuery,
     CloseArgs,
     CrisisCareArgs,
     DeclineArgs,
@@ -20,6 +21,9 @@ from hub.schemas import (
     ReferralCreate,
     ReferralList,
     ReferralQuery,
+    ShiftCreate,
+    StaffCreate,
+    StaffList,
     StaffStatusUpdate,
     TriageArgs,
     VisitArgs,
@@ -32,6 +36,7 @@ WRITERS = frozenset(
     {StaffRole.COORDINATOR, StaffRole.CLINICIAN, StaffRole.LIAISON, StaffRole.ADMIN}
 )
 COORDINATORS = frozenset({StaffRole.COORDINATOR, StaffRole.ADMIN})
+ADMINS = frozenset({StaffRole.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,9 @@ COMMANDS: dict[str, CommandSpec] = {
     "complete_visit": CommandSpec(VisitArgs, visits.complete_visit, WRITERS),
     "cancel_visit": CommandSpec(VisitArgs, visits.cancel_visit, COORDINATORS),
     "set_staff_status": CommandSpec(StaffStatusUpdate, staff.set_staff_status, WRITERS),
+    "add_staff": CommandSpec(StaffCreate, staff.add_staff, ADMINS),
+    "add_shift": CommandSpec(ShiftCreate, staff.add_shift, COORDINATORS),
+    "list_staff": CommandSpec(StaffList, staff.list_staff, EVERYONE, writes=False),
     "acknowledge_alert": CommandSpec(
         AlertAck, alerts.acknowledge_alert, COORDINATORS | {StaffRole.SUPERVISOR}
     ),
@@ -62,4 +70,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "list_referrals": CommandSpec(ReferralList, queries.list_referrals, EVERYONE, writes=False),
     "get_referral": CommandSpec(ReferralQuery, queries.get_referral, EVERYONE, writes=False),
     "find_patient": CommandSpec(PatientSearch, queries.find_patient, EVERYONE, writes=False),
+    "available_staff": CommandSpec(
+        AvailabilityQuery, availability.available_staff, EVERYONE, writes=False
+    ),
 }

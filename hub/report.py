@@ -15,13 +15,17 @@ from models.enums import ClockState, ReferralStatus
 from models.nhs import format_nhs_number
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
 def print_referrals(referrals: list[dict[str, Any]], *, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
-    table = Table(title=f"{len(referrals)} referrals", title_justify="left")
+    table = Table(title=plural(len(referrals), "referral"), title_justify="left")
     for column in ("Id", "Name", "NHS no.", "Needs", "Status", "Clock"):
         table.add_column(column)
     for r in referrals:
@@ -96,3 +100,22 @@ def print_handover(body: dict[str, Any], *, tz: ZoneInfo | None = None) -> None:
     for a in body.get("unacknowledged_alerts", []):
         alerts.add_row(str(a["referral_id"]), Text(a["message"]))
     console.print(alerts if body.get("unacknowledged_alerts") else Text("No alerts waiting."))
+
+
+def print_staff(staff: list[dict[str, Any]], *, tz: ZoneInfo | None = None) -> None:
+    tz = tz or ZoneInfo("Europe/London")
+    table = Table(title=f"{len(staff)} staff", title_justify="left")  # "staff" is its own plural
+    for column in ("Id", "Name", "Team", "Role", "Status", "Shift"):
+        table.add_column(column)
+    for person in staff:
+        starts, ends = person.get("shift_starts_at"), person.get("shift_ends_at")
+        shift = f"{_local(starts, tz)}-{_local(ends, tz)}" if starts else "-"
+        table.add_row(
+            str(person["id"]),
+            Text(person["name"]),
+            person["team"],
+            person["role"],
+            str(person["status"]).replace("_", " "),
+            shift,
+        )
+    Console().print(table)

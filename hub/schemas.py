@@ -7,7 +7,8 @@ field, so the desk can show it beside that field.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -19,7 +20,7 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
-from models.enums import Outcome, Priority, ReferralSource, StaffStatus, TeamCode
+from models.enums import Outcome, Priority, ReferralSource, StaffRole, StaffStatus, TeamCode
 from models.errors import ValidationError
 from models.nhs import normalise_nhs_number
 from models.postcode import normalise_postcode
@@ -152,6 +153,40 @@ class StaffStatusUpdate(Versioned):
     status: StaffStatus
 
 
+class StaffCreate(Args):
+    name: Annotated[str, _line(120)] = Field(min_length=1)
+    team: TeamCode
+    role: StaffRole = StaffRole.CLINICIAN
+    patch: Annotated[str, _line(120)] = ""
+
+    @field_validator("patch")
+    @classmethod
+    def _districts(cls, v: str) -> str:
+        districts = v.upper().replace(",", " ").split()
+        for district in districts:
+            if not re.fullmatch(r"[A-Z]{1,2}[0-9][0-9A-Z]?", district):
+                raise ValueError(f"{district!r} is not a postcode district like LE1")
+        return " ".join(dict.fromkeys(districts))
+
+
+class ShiftCreate(Args):
+    staff_id: int
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, v: datetime, info: Any) -> datetime:
+        start = info.data.get("starts_at")
+        if start is not None and not start < v <= start + timedelta(hours=16):
+            raise ValueError("a shift ends after it starts, and lasts at most 16 hours")
+        return v
+
+
+class StaffList(Args):
+    team: TeamCode | None = None
+
+
 class AlertAck(Versioned):
     alert_id: int
 
@@ -167,6 +202,12 @@ class ReferralQuery(Args):
 class ReferralList(Args):
     open_only: bool = True
     limit: int = Field(default=500, ge=1, le=5000)
+
+
+class AvailabilityQuery(Args):
+    referral_id: int
+    planned_at: AwareDatetime
+    duration_minutes: int = Field(default=60, ge=10, le=480)
 
 
 class PatientSearch(Args):

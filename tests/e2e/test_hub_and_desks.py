@@ -232,7 +232,7 @@ def test_cli_bad_input_and_no_hub_give_clear_messages(hub: RunningHub) -> None:
 def test_cli_prints_the_handover(fixed_hub: RunningHub) -> None:
     printed = _cli(fixed_hub, "handover", "--now")
     assert printed.returncode == 0, printed.stderr
-    assert "open referrals" in printed.stdout
+    assert "open referral" in printed.stdout
     assert "Clocks at risk" in printed.stdout  # the seeded shift has breached clocks
     assert "BREACHED" in printed.stdout
     as_json = _cli(fixed_hub, "handover", "--json")

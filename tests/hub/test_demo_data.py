@@ -309,7 +309,7 @@ def test_same_seed_same_data_other_seed_differs(
 def test_refuses_a_database_with_data_or_a_naive_now(
     tmp_path: Path, demo: tuple[Engine, DemoSummary]
 ) -> None:
-    with pytest.raises(ValueError, match="empty database"):
+    with pytest.raises(ValueError, match="no staff yet"):
         seed_demo(demo[0], now=NOW, months=0)
     engine = fresh_engine(tmp_path)
     with pytest.raises(ValueError, match="aware"):

@@ -6,10 +6,10 @@ booked then, someone not on shift, or the same team twice.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from hub.changes import Changes
 from hub.commands.alerts import CLOCK_ALERTS, withdraw_alerts
@@ -35,6 +35,32 @@ def _hhmm(changes: Changes, when: Any) -> str:
     return when.astimezone(changes.tz).strftime("%H:%M")
 
 
+def covering_shift(session: Session, staff_id: int, start: datetime, end: datetime) -> Shift | None:
+    """The shift that covers the whole of start..end for this person, if any."""
+    query = select(Shift).where(
+        Shift.staff_id == staff_id, Shift.starts_at <= start, Shift.ends_at >= end
+    )
+    return session.exec(query).first()
+
+
+def booking_during(session: Session, staff_id: int, start: datetime, end: datetime) -> Visit | None:
+    """A live visit of this person's that overlaps start..end, if any."""
+    booked = session.exec(
+        select(Visit)
+        .join(VisitStaff, col(VisitStaff.visit_id) == col(Visit.id))
+        .where(
+            VisitStaff.staff_id == staff_id,
+            col(Visit.status).in_(LIVE_VISIT_STATUSES),
+            Visit.planned_at < end,
+        )
+        .order_by(col(Visit.planned_at))
+    ).all()
+    for other in booked:
+        if other.planned_at + timedelta(minutes=other.duration_minutes) > start:
+            return other
+    return None
+
+
 def _check_clashes(changes: Changes, args: VisitPlan) -> list[Staff]:
     session = changes.session
     start = args.planned_at
@@ -53,30 +79,16 @@ def _check_clashes(changes: Changes, args: VisitPlan) -> list[Staff]:
         teams[person.team_id] = person.name
         if person.status == StaffStatus.OFF:
             raise Clash(f"{person.name} is off and cannot be booked")
-        shift = session.exec(
-            select(Shift).where(
-                Shift.staff_id == staff_id, Shift.starts_at <= start, Shift.ends_at >= end
-            )
-        ).first()
-        if shift is None:
+        if covering_shift(session, staff_id, start, end) is None:
             span = f"{_hhmm(changes, start)} to {_hhmm(changes, end)}"
             raise Clash(f"{person.name} is not on shift from {span}")
-        booked = session.exec(
-            select(Visit)
-            .join(VisitStaff, col(VisitStaff.visit_id) == col(Visit.id))
-            .where(
-                VisitStaff.staff_id == staff_id,
-                col(Visit.status).in_(LIVE_VISIT_STATUSES),
-                Visit.planned_at < end,
-            )
-        ).all()
-        for other in booked:
+        other = booking_during(session, staff_id, start, end)
+        if other is not None:
             other_end = other.planned_at + timedelta(minutes=other.duration_minutes)
-            if other_end > start:
-                raise Clash(
-                    f"{person.name} is already booked from {_hhmm(changes, other.planned_at)} "
-                    f"to {_hhmm(changes, other_end)} (visit {other.id})"
-                )
+            raise Clash(
+                f"{person.name} is already booked from {_hhmm(changes, other.planned_at)} "
+                f"to {_hhmm(changes, other_end)} (visit {other.id})"
+            )
         people.append(person)
     return people
 

@@ -66,10 +66,10 @@ def _seed_if_empty(engine: object, seed: int, now: datetime) -> None:
     from sqlmodel import Session, select
 
     from hub.demo_data import seed_demo
-    from models.tables import Team
+    from models.tables import Staff
 
     with Session(engine) as session:  # type: ignore[arg-type]
-        if session.exec(select(Team)).first() is not None:
+        if session.exec(select(Staff)).first() is not None:  # already seeded (teams always are)
             return
     summary = seed_demo(engine, seed=seed, now=now)  # type: ignore[arg-type]
     log.info("demo data seeded: %s", summary)

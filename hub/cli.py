@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hub.keys_cli import keys_app
 from messaging.protocol import DEFAULT_PORT
 
 app = typer.Typer(
@@ -21,6 +24,7 @@ app = typer.Typer(
 )
 referral_app = typer.Typer(help="Work with referrals on a running hub.", no_args_is_help=True)
 app.add_typer(referral_app, name="referral")
+app.add_typer(keys_app, name="keys")
 staff_app = typer.Typer(help="Add and list the hub's staff.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 shift_app = typer.Typer(help="Put staff on shift.", no_args_is_help=True)
@@ -34,6 +38,22 @@ ActorOpt = Annotated[
     int, typer.Option("--as", help="Your staff id (the acting staff member).", envvar="HUBDESK_AS")
 ]
 DeskOpt = Annotated[str, typer.Option("--desk-id", help="This desk's name.", envvar="HUBDESK_DESK")]
+HubKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--hub-key",
+        help="The hub's public key file (hub.key), for a hub run with --keys.",
+        envvar="HUBDESK_HUB_KEY",
+    ),
+]
+DeskKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--desk-key",
+        help="This desk's secret key file (NAME.key_secret, mode 0600).",
+        envvar="HUBDESK_DESK_KEY",
+    ),
+]
 DbOpt = Annotated[
     str | None,
     typer.Option(
@@ -45,6 +65,26 @@ DbOpt = Annotated[
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(message, err=True, fg=typer.colors.RED)
     return typer.Exit(code)
+
+
+def _curve(hub_key: Path | None, desk_key: Path | None) -> dict[str, Any]:
+    """Replica/CommandClient keyword arguments for a hub with keys; {} without them."""
+    if hub_key is None and desk_key is None:
+        return {}
+    if hub_key is None or desk_key is None:
+        raise fail(
+            "Give both --hub-key (the hub's public hub.key) and --desk-key (this desk's "
+            "NAME.key_secret), or neither."
+        )
+    from messaging.security import ClientKeys, SecurityError, load_public_key
+
+    try:
+        return {
+            "server_public_key": load_public_key(hub_key),
+            "client_keys": ClientKeys.from_file(desk_key),
+        }
+    except SecurityError as exc:
+        raise fail(str(exc)) from None
 
 
 def _settings(**overrides: Any) -> Any:
@@ -108,6 +148,14 @@ def serve(
         bool, typer.Option(help="Allow a non-loopback bind without encryption (trusted LAN only).")
     ] = False,
     log_file: Annotated[Path | None, typer.Option(help="Where the hub logs.")] = None,
+    keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--keys",
+            help="Keys folder from `hubdesk keys init`: CURVE, and only allowed desks get in.",
+            show_default=False,
+        ),
+    ] = None,
     demo_seed: Annotated[int | None, typer.Option(hidden=True)] = None,
     demo_feed: Annotated[float, typer.Option(hidden=True)] = 0.0,
     fixed_now: Annotated[
@@ -128,7 +176,12 @@ def serve(
         if frozen.tzinfo is None:
             raise fail("--fixed-now needs a time zone, e.g. 2026-11-23T10:00:00+00:00")
     settings = _settings(
-        db_url=db, bind=bind, port=port, log_file=log_file, insecure=insecure or None
+        db_url=db,
+        bind=bind,
+        port=port,
+        log_file=log_file,
+        insecure=insecure or None,
+        keys_dir=keys,
     )
     run_hub(settings, demo_seed=demo_seed, demo_feed=demo_feed, fixed_now=frozen)
 
@@ -143,13 +196,16 @@ def desk(
         Path | None,
         typer.Option(help="Where the desk logs (never the screen).", envvar="HUBDESK_DESK_LOG"),
     ] = None,
+    hub_key: HubKeyOpt = None,
+    desk_key: DeskKeyOpt = None,
 ) -> None:
     """Open a desk: the live referral board of a running hub."""
+    curve = _curve(hub_key, desk_key)
     from hub.logs import configure_logging, default_desk_log
     from screens.main import run_desk
 
     configure_logging(log_file or default_desk_log())
-    run_desk(host=host, port=port, desk_id=desk_id or _default_desk_id(), actor=actor)
+    run_desk(host=host, port=port, desk_id=desk_id or _default_desk_id(), actor=actor, **curve)
 
 
 @app.command()
@@ -192,6 +248,8 @@ def referral_add(
     port: PortOpt = DEFAULT_PORT,
     actor: ActorOpt = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reply as JSON.")] = False,
+    hub_key: HubKeyOpt = None,
+    desk_key: DeskKeyOpt = None,
 ) -> None:
     """Log a new referral on a running hub."""
     if dob:
@@ -214,7 +272,7 @@ def referral_add(
         "needs": need,
         "priority": priority,
     }
-    result = _call(host, port, actor, "create_referral", args)
+    result = _call(host, port, actor, "create_referral", args, hub_key=hub_key, desk_key=desk_key)
     if as_json:
         typer.echo(json.dumps(result))
     else:
@@ -231,12 +289,20 @@ def referral_list(
     ] = False,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 500,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    hub_key: HubKeyOpt = None,
+    desk_key: DeskKeyOpt = None,
 ) -> None:
     """List referrals on a running hub (open ones, most recent first)."""
     from hub.report import print_referrals
 
     result = _call(
-        host, port, actor, "list_referrals", {"open_only": not include_closed, "limit": limit}
+        host,
+        port,
+        actor,
+        "list_referrals",
+        {"open_only": not include_closed, "limit": limit},
+        hub_key=hub_key,
+        desk_key=desk_key,
     )
     if as_json:
         typer.echo(json.dumps(result["referrals"], indent=2))
@@ -253,11 +319,15 @@ def handover(
         bool, typer.Option("--now", help="Build one now instead of the latest.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    hub_key: HubKeyOpt = None,
+    desk_key: DeskKeyOpt = None,
 ) -> None:
     """Print the latest shift handover (or one built now) from a running hub."""
     from hub.report import print_handover
 
-    body = _call(host, port, actor, "get_handover", {"build_now": now})
+    body = _call(
+        host, port, actor, "get_handover", {"build_now": now}, hub_key=hub_key, desk_key=desk_key
+    )
     if as_json:
         typer.echo(json.dumps(body, indent=2))
     else:
@@ -326,13 +396,30 @@ def shift_add(
     typer.echo(f"Shift {result['shift_id']} added: {starts:%a %d %b %H:%M} to {ends:%H:%M %Z}.")
 
 
-def _call(host: str, port: int, actor: int, command: str, args: dict[str, Any]) -> dict[str, Any]:
+def _call(
+    host: str,
+    port: int,
+    actor: int,
+    command: str,
+    args: dict[str, Any],
+    *,
+    hub_key: Path | None = None,
+    desk_key: Path | None = None,
+) -> dict[str, Any]:
     from messaging.command_client import CommandClient, CommandRefused, HubUnavailable
+
+    # Commands without --hub-key/--desk-key options still follow the environment.
+    env_hub, env_desk = os.environ.get("HUBDESK_HUB_KEY"), os.environ.get("HUBDESK_DESK_KEY")
+    hub_key = hub_key or (Path(env_hub) if env_hub else None)
+    desk_key = desk_key or (Path(env_desk) if env_desk else None)
+    curve = _curve(hub_key, desk_key)
+    # Retry warnings belong in a log, not before the one-line message below.
+    logging.getLogger("messaging").addHandler(logging.NullHandler())
 
     async def go() -> dict[str, Any]:
         desk = _default_desk_id("cli")
         async with CommandClient(
-            host=host, port=port, actor=actor, desk=desk, timeout=3.0, retries=2
+            host=host, port=port, actor=actor, desk=desk, timeout=3.0, retries=2, **curve
         ) as client:
             return await client.call(command, args)
 
@@ -342,8 +429,15 @@ def _call(host: str, port: int, actor: int, command: str, args: dict[str, Any]) 
         where = f" ({exc.field})" if exc.field else ""
         raise fail(f"Refused{where}: {exc.message}") from None
     except HubUnavailable:
+        hint = (
+            " If it runs with --keys, check that this desk's public key is on its allow-list "
+            "and that --hub-key is that hub's hub.key."
+            if curve
+            else " If it runs with --keys, pass --hub-key and --desk-key."
+        )
         raise fail(
-            f"No hub answered at {host}:{port}. Start one with `hubdesk serve` or `hubdesk demo`.",
+            f"No hub answered at {host}:{port}. Start one with `hubdesk serve` or `hubdesk demo`."
+            + hint,
             2,
         ) from None
 

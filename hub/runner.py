@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from hub.migrate import upgrade
 from hub.server import HubServer, InsecureBindError
 from hub.settings import HubSettings
 from messaging.envelope import CommandEnvelope
+from messaging.security import SecurityError
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ def run_hub(
         if demo_seed is not None:
             _seed_if_empty(engine, demo_seed, clock())
         server = HubServer(settings, engine=engine, clock=clock)
-    except (DatabaseUrlError, InsecureBindError) as exc:
+    except (DatabaseUrlError, InsecureBindError, SecurityError) as exc:
         _die(str(exc))
     except Exception as exc:
         log.exception("hub could not start")
@@ -47,8 +49,15 @@ def run_hub(
         f"Hub listening on {settings.bind}:{settings.port}-{settings.port + 3}; "
         f"logging to {settings.log_file}. Ctrl+C stops it."
     )
+    if server.server_keys is not None:
+        typer.echo(
+            f"CURVE on: {server.allowed_desks} desk key(s) allowed from {settings.keys_dir}; "
+            f"`kill -HUP {os.getpid()}` reloads the allow-list."
+        )
     try:
         asyncio.run(_serve(server, demo_feed, demo_seed or 0))
+    except SecurityError as exc:  # the allow-list changed between the check and the start
+        _die(str(exc))
     except zmq.ZMQError as exc:
         log.error("hub could not bind: %s", exc)
         _die(

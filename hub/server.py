@@ -1,7 +1,8 @@
 """The hub process: owns the database, serves the live state over CHP, runs commands.
 
-Start-up order: migrate the schema, read the last sequence and the live map, bind the
-sockets, then serve until told to stop. Updates are published only after their commit.
+Start-up order: migrate the schema, read the last sequence and the live map, start ZAP (with
+keys), bind the sockets, then serve until told to stop. Updates are published only after their
+commit. With keys, SIGHUP re-reads the desk allow-list.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+import zmq.asyncio
 from sqlalchemy.engine import Engine
 
 from hub.changes import Changes
@@ -27,6 +29,7 @@ from messaging.envelope import CommandEnvelope, Reply
 from messaging.hub_sockets import HubSockets
 from messaging.kvmsg import KVMsg
 from messaging.protocol import desk_key
+from messaging.security import ALLOWED_DIR, DeskAuthenticator, ServerKeys, load_allow_list
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +47,19 @@ class HubServer:
         engine: Engine | None = None,
         run_scheduler: bool = True,
     ) -> None:
-        if not settings.on_loopback and not settings.insecure:
+        if not settings.on_loopback and not settings.insecure and not settings.secure:
             raise InsecureBindError(
                 f"Refusing to listen on {settings.bind} without CURVE keys. Bind to 127.0.0.1, "
                 "or pass --insecure on a trusted network."
             )
+        # With keys, check them now (SecurityError), before anything opens or binds.
+        self.server_keys: ServerKeys | None = None
+        self.allowed_desks = 0
+        if settings.keys_dir is not None:
+            self.server_keys = ServerKeys.from_dir(settings.keys_dir)
+            self.allowed_desks = len(load_allow_list(settings.keys_dir / ALLOWED_DIR))
+        self.authenticator: DeskAuthenticator | None = None
+        self._context: zmq.asyncio.Context | None = None
         self.settings = settings
         self.clock = clock
         self.engine = engine or make_engine(settings.db_url)
@@ -64,11 +75,20 @@ class HubServer:
     async def start(self) -> None:
         upgrade(self.engine)
         self.dispatcher = Dispatcher(self.engine, clock=self.clock, tz=self.settings.tz)
+        if self.server_keys is not None and self.settings.keys_dir is not None:
+            # ZAP is per context: the hub's own context, shared by ZAP and all four sockets.
+            self._context = zmq.asyncio.Context()
+            self.authenticator = DeskAuthenticator(
+                self.settings.keys_dir / ALLOWED_DIR, context=self._context
+            )
+            self.authenticator.start()
         self.sockets = HubSockets(
             bind=self.settings.bind,
             port=self.settings.port,
             on_command=self._on_command,
             on_presence=self._on_presence,
+            server_keys=self.server_keys,
+            authenticator=self.authenticator,
         )
         sequence = self.dispatcher.sequence
         self.sockets.load(live_messages(self.engine, sequence, self.clock()), sequence)
@@ -139,14 +159,27 @@ class HubServer:
     def request_stop(self) -> None:
         self._stop.set()
 
+    def reload_allow_list(self) -> int:
+        """Re-read the desk allow-list (SIGHUP). New connections see it at once; a desk that
+        is already connected stays connected until the hub restarts."""
+        if self.authenticator is None:
+            log.info("no desk allow-list to reload: the hub runs without keys")
+            return 0
+        return self.authenticator.reload()
+
     async def serve(self) -> None:
-        """Run until `request_stop()` or SIGINT/SIGTERM."""
+        """Run until `request_stop()` or SIGINT/SIGTERM; with keys, SIGHUP reloads the
+        allow-list."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
                 loop.add_signal_handler(sig, self.request_stop)
-        await self.start()
+        sighup = getattr(signal, "SIGHUP", None)
+        if sighup is not None and self.settings.secure:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sighup, self.reload_allow_list)
         try:
+            await self.start()
             await self._stop.wait()
         finally:
             await self.stop()
@@ -158,5 +191,11 @@ class HubServer:
         if self.sockets is not None:
             await self.sockets.stop()
             self.sockets = None
+        if self.authenticator is not None:  # only after the CURVE sockets are closed
+            self.authenticator.stop()
+            self.authenticator = None
+        if self._context is not None:
+            self._context.destroy(linger=0)
+            self._context = None
         self.engine.dispose()
         log.info("hub stopped")

@@ -1,7 +1,8 @@
 """Hub settings: flags beat environment variables (HUBDESK_*), which beat the defaults.
 
 With no settings at all the hub runs embedded: SQLite in the user's data folder, listening
-on loopback only.
+on loopback only. With a keys folder (`hubdesk keys init`) it speaks CURVE and lets in only
+the desks on its allow-list, and may then listen beyond loopback.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ def default_log_file() -> Path:
     return user_log_path("hubdesk", appauthor=False) / "hubdesk.log"
 
 
+def default_keys_dir() -> Path:
+    """Where `hubdesk keys` keeps key pairs unless told otherwise."""
+    return user_data_path("hubdesk", appauthor=False) / "keys"
+
+
 class HubSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUBDESK_", extra="ignore")
 
@@ -39,6 +45,7 @@ class HubSettings(BaseSettings):
     )
     log_file: Path = Field(default_factory=default_log_file)
     insecure: bool = False  # allow a non-loopback bind without CURVE keys (trusted LAN only)
+    keys_dir: Path | None = None  # hub.key_secret + allowed/: CURVE with ZAP when set
 
     @field_validator("timezone")
     @classmethod
@@ -63,3 +70,7 @@ class HubSettings(BaseSettings):
     @property
     def on_loopback(self) -> bool:
         return self.bind in LOOPBACK
+
+    @property
+    def secure(self) -> bool:
+        return self.keys_dir is not None

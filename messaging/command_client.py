@@ -2,7 +2,8 @@
 
 A command that gets no reply within `timeout` is sent again, with the SAME id, on a fresh
 socket, up to `retries` times in all; the hub de-duplicates by id, so a retry after a lost
-reply returns the first result and never changes anything twice.
+reply returns the first result and never changes anything twice. With `client_keys` and the
+hub's `server_public_key` every socket it makes talks CURVE.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import zmq.asyncio
 
 from messaging.envelope import CommandEnvelope, Reply
 from messaging.protocol import DEFAULT_PORT, FrameError, Ports
+from messaging.security import ClientKeys, client_curve
 from messaging.sockets import close_socket, new_socket, wait_readable
 
 log = logging.getLogger(__name__)
@@ -51,9 +53,12 @@ class CommandClient:
         context: zmq.asyncio.Context | None = None,
         timeout: float = 5.0,
         retries: int = 3,
+        client_keys: ClientKeys | None = None,
+        server_public_key: str | None = None,
     ) -> None:
         if timeout <= 0 or retries < 1:
             raise ValueError("timeout must be positive and retries at least 1")
+        self._security = client_curve(client_keys, server_public_key)
         self.actor = actor
         self.desk = desk
         self.last_sequence: int | None = None
@@ -114,7 +119,7 @@ class CommandClient:
     def _socket(self) -> zmq.asyncio.Socket:
         if self._dealer is None:
             context = self._context or zmq.asyncio.Context.instance()
-            self._dealer = new_socket(context, zmq.DEALER)
+            self._dealer = new_socket(context, zmq.DEALER, security=self._security)
             self._dealer.connect(self._endpoint)
         return self._dealer
 

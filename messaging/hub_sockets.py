@@ -3,6 +3,10 @@
 The hub owns the database and calls `publish()` after each commit; this class owns the
 sockets: snapshots (ROUTER, P), updates and HUGZ (PUB, P+1), desk presence (SUB, P+2) and
 commands (ROUTER, P+3). Every bad frame is logged and dropped; nothing here crashes the hub.
+
+With `server_keys` and a `DeskAuthenticator`, every socket is a CURVE server and ZAP lets in
+only the desks on the allow-list; the sockets then use the authenticator's context, since ZAP
+is per context.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from messaging.protocol import (
     desk_key,
     parse_icanhaz,
 )
+from messaging.security import DeskAuthenticator, ServerKeys
 from messaging.sockets import close_socket, new_socket, wait_readable
 
 log = logging.getLogger(__name__)
@@ -48,13 +53,24 @@ class HubSockets:
         on_presence: PresenceHandler | None = None,
         context: zmq.asyncio.Context | None = None,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
+        server_keys: ServerKeys | None = None,
+        authenticator: DeskAuthenticator | None = None,
     ) -> None:
+        if (server_keys is None) != (authenticator is None):
+            # CURVE without ZAP accepts any client key pair: never one without the other.
+            raise ValueError("server_keys and authenticator go together")
+        if authenticator is not None:
+            if context is not None and context is not authenticator.context:
+                raise ValueError("the authenticator must run on the sockets' context")
+            context = authenticator.context
         self.ports = Ports.from_base(port)
         self._bind = bind
         self._on_command = on_command
         self._on_presence = on_presence
         self._context = context
         self._heartbeat_interval = heartbeat_interval
+        self._server_keys = server_keys
+        self._authenticator = authenticator
         self._live: dict[str, KVMsg] = {}
         self._sequence = 0
         self._presence = PresenceTable()
@@ -96,6 +112,8 @@ class HubSockets:
     async def start(self) -> None:
         if self._tasks:
             raise RuntimeError("HubSockets already started")
+        if self._authenticator is not None and not self._authenticator.running:
+            raise RuntimeError("start the DeskAuthenticator before the hub's CURVE sockets")
         context = self._context or zmq.asyncio.Context.instance()
         plan = {
             "snapshot": (zmq.ROUTER, self.ports.snapshot),
@@ -105,7 +123,12 @@ class HubSockets:
         }
         try:
             for name, (kind, port) in plan.items():
-                sock = new_socket(context, kind, sndhwm=_PUB_HWM if kind == zmq.PUB else 0)
+                sock = new_socket(
+                    context,
+                    kind,
+                    sndhwm=_PUB_HWM if kind == zmq.PUB else 0,
+                    security=self._server_keys,
+                )
                 self._sockets[name] = sock
                 if kind == zmq.ROUTER:
                     sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
@@ -121,10 +144,11 @@ class HubSockets:
         self._spawn("hub-collector", self._collect)
         self._spawn("hub-heartbeat", self._heartbeat)
         log.info(
-            "hub sockets bound on %s ports %d-%d",
+            "hub sockets bound on %s ports %d-%d (%s)",
             self._bind,
             self.ports.snapshot,
             self.ports.commands,
+            "CURVE, desk keys checked by ZAP" if self._server_keys else "no encryption",
         )
 
     async def stop(self) -> None:

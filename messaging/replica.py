@@ -6,6 +6,8 @@
 The SUB socket (updates and HUGZ) is connected first and kept for good; each snapshot uses a
 fresh DEALER. Updates at or below the snapshot's sequence are dropped, the next one is
 applied, a gap means a resync. Knows nothing of Textual: `events()` yields plain facts.
+With `client_keys` and the hub's `server_public_key`, every socket it makes (the re-created
+DEALERs too) talks CURVE.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from messaging.replica_events import (
     Resyncing,
     SnapshotApplied,
 )
+from messaging.security import ClientKeys, client_curve
 from messaging.sockets import close_socket, new_socket, sleep_unless, wait_readable
 
 __all__ = [
@@ -70,9 +73,12 @@ class Replica:
         silence_timeout: float = SILENCE_TIMEOUT,
         presence_ttl: float = PRESENCE_TTL,
         retry_interval: float = RETRY_INTERVAL,
+        client_keys: ClientKeys | None = None,
+        server_public_key: str | None = None,
     ) -> None:
         if silence_timeout <= 0 or presence_ttl <= 0 or retry_interval < 0:
             raise ValueError("timeouts must be positive")
+        self._security = client_curve(client_keys, server_public_key)
         self.desk_id = desk_id
         self._presence_key = desk_key(desk_id)
         self._subtree = check_subtree(subtree)
@@ -150,14 +156,14 @@ class Replica:
 
     def _open(self) -> None:
         context = self._context or zmq.asyncio.Context.instance()
-        sub = new_socket(context, zmq.SUB)
+        sub = new_socket(context, zmq.SUB, security=self._security)
         sub.setsockopt(zmq.RCVHWM, _SUB_HWM)
         sub.setsockopt(zmq.SUBSCRIBE, self._subtree.encode("utf-8"))
         if self._subtree:
             sub.setsockopt(zmq.SUBSCRIBE, HUGZ.encode("ascii"))
         sub.connect(self._updates_endpoint)
         self._sub = sub
-        pub = new_socket(context, zmq.PUB)
+        pub = new_socket(context, zmq.PUB, security=self._security)
         pub.connect(self._collector_endpoint)
         self._pub = pub
 
@@ -190,7 +196,7 @@ class Replica:
                 return []
         context = self._context or zmq.asyncio.Context.instance()
         close_socket(self._dealer)
-        dealer = self._dealer = new_socket(context, zmq.DEALER)
+        dealer = self._dealer = new_socket(context, zmq.DEALER, security=self._security)
         dealer.connect(self._snapshot_endpoint)
         await dealer.send_multipart([ICANHAZ, self._subtree.encode("utf-8")])
         snapshot: dict[str, dict[str, Any]] = {}

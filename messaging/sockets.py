@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Protocol
 
 import zmq
 import zmq.asyncio
@@ -20,16 +21,33 @@ log = logging.getLogger(__name__)
 _RECEIVERS = frozenset({zmq.ROUTER, zmq.DEALER, zmq.SUB})
 
 
+class SocketSecurity(Protocol):
+    """Sets a socket's security options (CURVE keys) before it binds or connects."""
+
+    def apply(self, sock: zmq.Socket) -> None: ...
+
+
 def new_socket(
-    context: zmq.asyncio.Context, kind: int, *, sndhwm: int | None = None
+    context: zmq.asyncio.Context,
+    kind: int,
+    *,
+    sndhwm: int | None = None,
+    security: SocketSecurity | None = None,
 ) -> zmq.asyncio.Socket:
-    """A socket with linger=0 and, if it receives, a limit on each inbound frame."""
+    """A socket with linger=0, if it receives a limit on each inbound frame, and the given
+    security (messaging.security's ServerKeys or CurveClient) set before any bind/connect."""
     sock = context.socket(kind)
-    sock.setsockopt(zmq.LINGER, 0)
-    if kind in _RECEIVERS:
-        sock.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
-    if sndhwm is not None:
-        sock.setsockopt(zmq.SNDHWM, sndhwm)
+    try:
+        sock.setsockopt(zmq.LINGER, 0)
+        if kind in _RECEIVERS:
+            sock.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
+        if sndhwm is not None:
+            sock.setsockopt(zmq.SNDHWM, sndhwm)
+        if security is not None:
+            security.apply(sock)
+    except BaseException:
+        sock.close(linger=0)
+        raise
     return sock
 
 

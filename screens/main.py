@@ -6,12 +6,23 @@ from datetime import UTC, datetime
 
 from messaging.command_client import CommandClient
 from messaging.replica import Replica
+from messaging.security import ClientKeys
 from models.text import clean_text
 from screens.app import DeskApp
 
 
-def run_desk(*, host: str, port: int, desk_id: str, actor: int, actor_name: str = "") -> None:
-    """Run a desk against the hub at host:port until the user quits (what the CLI calls)."""
+def run_desk(
+    *,
+    host: str,
+    port: int,
+    desk_id: str,
+    actor: int,
+    actor_name: str = "",
+    client_keys: ClientKeys | None = None,
+    server_public_key: str | None = None,
+) -> None:
+    """Run a desk against the hub at host:port until the user quits (what the CLI calls).
+    With `client_keys` and the hub's `server_public_key` it talks CURVE."""
     staff = clean_text(actor_name) or f"staff #{actor}"
     presence = {
         "desk": desk_id,
@@ -19,6 +30,7 @@ def run_desk(*, host: str, port: int, desk_id: str, actor: int, actor_name: str 
         "staff_id": actor,
         "since": datetime.now(UTC).isoformat(),
     }
-    replica = Replica(host=host, port=port, desk_id=desk_id, presence=presence)
-    commands = CommandClient(host=host, port=port, actor=actor, desk=desk_id)
+    curve = {"client_keys": client_keys, "server_public_key": server_public_key}
+    replica = Replica(host=host, port=port, desk_id=desk_id, presence=presence, **curve)
+    commands = CommandClient(host=host, port=port, actor=actor, desk=desk_id, **curve)
     DeskApp(replica, commands, desk_id=desk_id, actor_name=actor_name, actor=actor).run()

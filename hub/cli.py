@@ -158,6 +158,9 @@ def serve(
     ] = None,
     demo_seed: Annotated[int | None, typer.Option(hidden=True)] = None,
     demo_feed: Annotated[float, typer.Option(hidden=True)] = 0.0,
+    parent: Annotated[
+        int | None, typer.Option(hidden=True, help="Stop when this process id is gone.")
+    ] = None,
     fixed_now: Annotated[
         str | None, typer.Option(hidden=True, help="Testing only: freeze the hub's clock.")
     ] = None,
@@ -183,7 +186,7 @@ def serve(
         insecure=insecure or None,
         keys_dir=keys,
     )
-    run_hub(settings, demo_seed=demo_seed, demo_feed=demo_feed, fixed_now=frozen)
+    run_hub(settings, demo_seed=demo_seed, demo_feed=demo_feed, fixed_now=frozen, parent=parent)
 
 
 @app.command()

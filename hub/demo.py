@@ -6,6 +6,7 @@ exists); leaving the desk stops the hub it started and removes the temporary dat
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,8 @@ def run_demo(*, seed: int, port: int | None, every: float) -> None:
             str(seed),
             "--demo-feed",
             str(every),
+            "--parent",
+            str(os.getpid()),
         ]
         typer.echo(f"Starting a demo hub on 127.0.0.1:{port} (seed {seed})...")
         hub = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

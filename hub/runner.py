@@ -31,6 +31,7 @@ def run_hub(
     demo_seed: int | None = None,
     demo_feed: float = 0.0,
     fixed_now: datetime | None = None,
+    parent: int | None = None,
 ) -> None:
     configure_logging(settings.log_file)
     clock: Clock = ManualClock(fixed_now) if fixed_now is not None else system_clock
@@ -55,7 +56,7 @@ def run_hub(
             f"`kill -HUP {os.getpid()}` reloads the allow-list."
         )
     try:
-        asyncio.run(_serve(server, demo_feed, demo_seed or 0))
+        asyncio.run(_serve(server, demo_feed, demo_seed or 0, parent))
     except SecurityError as exc:  # the allow-list changed between the check and the start
         _die(str(exc))
     except zmq.ZMQError as exc:
@@ -84,15 +85,31 @@ def _seed_if_empty(engine: object, seed: int, now: datetime) -> None:
     log.info("demo data seeded: %s", summary)
 
 
-async def _serve(server: HubServer, demo_feed: float, seed: int) -> None:
-    feed: asyncio.Task[None] | None = None
+async def _serve(server: HubServer, demo_feed: float, seed: int, parent: int | None) -> None:
+    tasks: list[asyncio.Task[None]] = []
     if demo_feed > 0:
-        feed = asyncio.create_task(_demo_feed(server, demo_feed, seed))
+        tasks.append(asyncio.create_task(_demo_feed(server, demo_feed, seed)))
+    if parent is not None:
+        tasks.append(asyncio.create_task(_stop_with_parent(server, parent)))
     try:
         await server.serve()
     finally:
-        if feed is not None:
-            feed.cancel()
+        for task in tasks:
+            task.cancel()
+
+
+async def _stop_with_parent(server: HubServer, parent: int) -> None:
+    """A hub started for one desk (the demo) stops when that process goes, however it went."""
+    while True:
+        await asyncio.sleep(1.0)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            log.info("parent process %d is gone: stopping", parent)
+            server.request_stop()
+            return
+        except PermissionError:  # alive, owned by someone else
+            continue
 
 
 async def _demo_feed(server: HubServer, every: float, seed: int) -> None:

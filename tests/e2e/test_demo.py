@@ -6,6 +6,7 @@ import fcntl
 import os
 import pty
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -45,6 +46,7 @@ def test_demo_shows_a_live_board_and_quitting_stops_its_hub() -> None:
         stderr=slave,
         env=env,
         close_fds=True,
+        start_new_session=True,  # so cleanup can stop the demo and its hub together
     )
     os.close(slave)
     try:
@@ -59,5 +61,30 @@ def test_demo_shows_a_live_board_and_quitting_stops_its_hub() -> None:
         assert ports_free("127.0.0.1", port), "leaving the desk did not stop the demo hub"
     finally:
         if demo.poll() is None:
-            demo.kill()
+            os.killpg(demo.pid, signal.SIGKILL)
+        os.close(master)
+
+
+def test_a_demo_killed_outright_does_not_leave_its_hub_running() -> None:
+    port = find_free_base_port()
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "demo", "--port", str(port)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, "TERM": "xterm-256color"},
+        close_fds=True,
+    )
+    os.close(slave)
+    try:
+        _read_until(master, [b"hub connected"], 90)
+        demo.kill()  # no clean exit: the desk process just vanishes
+        demo.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while not ports_free("127.0.0.1", port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ports_free("127.0.0.1", port), "the demo's hub outlived its desk"
+    finally:
         os.close(master)

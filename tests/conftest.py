@@ -58,6 +58,7 @@ class RunningHub:
         command = [
             sys.executable, "-m", "hub.cli", "serve",
             "--db", self.db_url, "--port", str(self.port), "--log-file", str(self.log_file),
+            "--parent", str(os.getpid()),  # never outlive a killed test run
         ]  # fmt: skip
         if self.fixed_now is not None:
             command += ["--fixed-now", self.fixed_now.isoformat()]

@@ -24,11 +24,15 @@ from models.text import clean_text
 
 LONDON = ZoneInfo("Europe/London")
 
+# Exact colours, as on the board: ANSI names shift in 16-colour terminals (red turns magenta).
+BREACH_STYLE = "bold #ffffff on #d70000"
+DUE_SOON_STYLE = "bold #ffd700"
+REVIEW_STYLE = "bold #d787ff"
 KIND_WORDS = {
-    AlertKind.DUE_SOON: ("DUE SOON", "bold yellow"),
-    AlertKind.BREACH: ("BREACHED", "bold red"),
-    AlertKind.CRISIS_REVIEW_DUE: ("REVIEW DUE", "bold magenta"),
-    AlertKind.CRISIS_WINDOW_ENDED: ("72H ENDED", "bold magenta"),
+    AlertKind.DUE_SOON: ("DUE SOON", DUE_SOON_STYLE),
+    AlertKind.BREACH: ("BREACHED", BREACH_STYLE),
+    AlertKind.CRISIS_REVIEW_DUE: ("REVIEW DUE", REVIEW_STYLE),
+    AlertKind.CRISIS_WINDOW_ENDED: ("72H ENDED", REVIEW_STYLE),
 }
 
 
@@ -77,10 +81,10 @@ def strip_text(rows: list[AlertRow]) -> Text:
     if not waiting:
         return Text("")
     breaches = sum(r.kind == AlertKind.BREACH for r in waiting)
-    text = Text("⚠ ", style="bold red" if breaches else "bold yellow")
+    text = Text("⚠ ", style=BREACH_STYLE if breaches else DUE_SOON_STYLE)
     text.append(f"{len(waiting)} alert{'s' if len(waiting) != 1 else ''} not acknowledged")
     if breaches:
-        text.append(f" ({breaches} breached)", style="bold red")
+        text.append(f" ({breaches} breached)", style=BREACH_STYLE)
     text.append(" — press ! to see them")
     return text
 
@@ -150,9 +154,9 @@ class AlertsScreen(Screen[None]):
                 "acknowledge_alert", {"alert_id": row.id, "version": row.version}
             )
         except CommandRefused as exc:
-            note.update(Text(f"Not acknowledged: {clean_text(exc.message)}", style="bold red"))
+            note.update(Text(f"Not acknowledged: {clean_text(exc.message)}", style=BREACH_STYLE))
             return
         except HubUnavailable:
-            note.update(Text("The hub did not answer; try again.", style="bold red"))
+            note.update(Text("The hub did not answer; try again.", style=BREACH_STYLE))
             return
         note.update(Text(f"Acknowledged: {row.name}."))

@@ -24,8 +24,11 @@ from screens.alerts import (
     alert_rows,
     strip_text,
 )
+from screens.assign import AssignScreen
+from screens.detail import ReferralDetailScreen
 from screens.handover import HANDOVER_KEY, HandoverScreen
-from screens.help import HelpScreen
+from screens.help import HelpScreen, key_help
+from screens.intake import IntakeScreen
 from screens.messages import (
     HubKeyChanged,
     HubLost,
@@ -36,6 +39,7 @@ from screens.messages import (
 )
 from screens.state import BoardModel
 from screens.widgets.board import ReferralBoard
+from screens.widgets.board_panel import BoardPanel
 from screens.widgets.status_bar import Connection, HubStatusBar
 
 LISTENER = "hub-listener"
@@ -67,6 +71,8 @@ class DeskApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("n", "new_referral", "New", tooltip="New referral", id="board.new_referral"),
+        Binding("a", "assign_visit", "Assign", tooltip="Assign a visit", id="board.assign"),
         Binding("exclamation_mark", "alerts", "Alerts", key_display="!", id="app.alerts"),
         Binding("h", "handover", "Handover", id="app.handover"),
     ]
@@ -95,10 +101,10 @@ class DeskApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield ReferralBoard(clock=self.clock, id="board")
+        yield BoardPanel(clock=self.clock, id="board-panel")
         yield AlertStrip(id="alert-strip")
         yield HubStatusBar(id="status")
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ^p is in the help (?): room for keys
 
     def on_mount(self) -> None:
         self.listen_to_hub()
@@ -234,7 +240,58 @@ class DeskApp(App[None]):
             self.push_screen(HandoverScreen())
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self._bindings_for_help()))
+        """Every key active on the current screen, read from the bindings themselves."""
+        self.push_screen(HelpScreen(key_help(self.screen.active_bindings, self.get_key_display)))
 
-    def _bindings_for_help(self) -> list[Binding]:
-        return [binding for binding in self.BINDINGS if isinstance(binding, Binding)]
+    # -- intake and referral detail -------------------------------------------------------
+
+    def action_new_referral(self) -> None:
+        self.push_screen(IntakeScreen())
+
+    @on(ReferralBoard.RowSelected)
+    def _referral_chosen(self, message: ReferralBoard.RowSelected) -> None:
+        key = message.row_key.value
+        if not isinstance(message.data_table, ReferralBoard) or not key:
+            return
+        if ReferralDetailScreen.shows(key):
+            self.push_screen(ReferralDetailScreen(key))
+
+    @on(HubKeyChanged)
+    def _detail_follows_key(self, message: HubKeyChanged) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, ReferralDetailScreen):
+                screen.replica_changed(message.key)
+
+    @on(HubSnapshotApplied)
+    def _detail_follows_snapshot(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, ReferralDetailScreen):
+                screen.replica_reloaded()
+
+    # -- joint-visit assignment (key a) -----------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "assign_visit":  # the board's key: other screens bind their own
+            return len(self.screen_stack) == 1
+        return super().check_action(action, parameters)
+
+    def action_assign_visit(self, key: str | None = None) -> None:
+        """Assign a visit to `key`, or to the referral under the board's cursor."""
+        key = key or self.board.selected_key
+        if not key or not AssignScreen.shows(key):
+            self.notify("Pick a referral on the board first.", markup=False)
+            return
+        screen = AssignScreen(key, replica=self.replica, commands=self.commands, clock=self.clock)
+        self.push_screen(screen)
+
+    @on(HubKeyChanged)
+    def _assign_follows_key(self, message: HubKeyChanged) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, AssignScreen):
+                screen.replica_changed(message.key)
+
+    @on(HubSnapshotApplied)
+    def _assign_follows_snapshot(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, AssignScreen):
+                screen.replica_changed(None)

@@ -19,6 +19,7 @@ from models.clock import clock_state, describe_time_left, sort_key_time_left, ti
 from models.enums import ClockState, Priority, ReferralStatus
 from models.errors import ValidationError
 from models.nhs import format_nhs_number
+from models.postcode import normalise_postcode
 from models.text import clean_text
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,15 @@ def _nhs(value: object) -> str:
         return UNKNOWN_NHS
 
 
+def _postcode(value: object) -> str:
+    """A postcode as "LE1 5WW" when valid, else the cleaned text as typed (maybe "")."""
+    text = _text(value)
+    try:
+        return normalise_postcode(text) if text else ""
+    except ValidationError:
+        return text
+
+
 def _status(value: object) -> tuple[ReferralStatus | None, str]:
     try:
         status = ReferralStatus(value)
@@ -61,10 +71,18 @@ def _status(value: object) -> tuple[ReferralStatus | None, str]:
 
 @dataclass(frozen=True)
 class ClockView:
-    """A referral's clock at one moment: its state and the words shown for it."""
+    """A referral's clock at one moment: its state, the words shown for it, and shorter
+    words for a narrow terminal. Both always name the state: never colour alone."""
 
     state: ClockState
     words: str
+    short: str
+
+
+def _short_time(words: str) -> str:
+    """ "1h 50m left" -> "1h 50m", "breached 7m ago" -> "7m", "under 1m left" -> "<1m"."""
+    words = words.removeprefix("breached ").removesuffix(" left").removesuffix(" ago")
+    return {"under 1m": "<1m", "just now": "now"}.get(words, words)
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,7 @@ class BoardRow:
     key: str
     name: str
     nhs_number: str
+    postcode: str
     needs: tuple[str, ...]
     status: ReferralStatus | None
     status_words: str
@@ -98,12 +117,11 @@ class BoardRow:
         if state in (ClockState.ON_TRACK, ClockState.DUE_SOON, ClockState.BREACHED):
             assert self.due_at is not None
             left = describe_time_left(time_left(self.due_at, now))
-            if state is ClockState.BREACHED:
-                left = left.removeprefix("breached ")
-            return ClockView(state, f"{state.label} {left}")
-        if state is ClockState.NONE:
-            return ClockView(state, f"{self.priority} (no clock)" if self.priority else "no clock")
-        return ClockView(state, state.label)
+            short = f"{state.label} {_short_time(left)}"
+            return ClockView(state, f"{state.label} {left.removeprefix('breached ')}", short)
+        if state is ClockState.NONE and self.priority:
+            return ClockView(state, f"{self.priority} (no clock)", f"{self.priority} no clock")
+        return ClockView(state, state.label, state.label)
 
     def sort_key(self, now: datetime) -> tuple[int, float, float, str]:
         """Most urgent first: running clocks by time left, then the rest by received time."""
@@ -124,6 +142,7 @@ def row_from_body(key: str, body: Mapping[str, Any]) -> BoardRow | None:
             key=key,
             name=_text(patient.get("name")) or NO_NAME,
             nhs_number=_nhs(patient.get("nhs_number")),
+            postcode=_postcode(patient.get("postcode")),
             needs=tuple(_text(code) for code in body.get("needs") or [] if _text(code)),
             status=status,
             status_words=status_words,
@@ -140,21 +159,26 @@ def row_from_body(key: str, body: Mapping[str, Any]) -> BoardRow | None:
 
 @dataclass(frozen=True)
 class BoardCounts:
+    """Counts of all open referrals; `shown` is how many a filter lets through (None: no
+    filter is on, all are shown)."""
+
     open: int = 0
     due_soon: int = 0
     breached: int = 0
+    shown: int | None = None
 
 
 def order_rows(rows: Iterable[BoardRow], now: datetime) -> list[BoardRow]:
     return sorted(rows, key=lambda row: row.sort_key(now))
 
 
-def count_rows(rows: Iterable[BoardRow], now: datetime) -> BoardCounts:
+def count_rows(rows: Iterable[BoardRow], now: datetime, *, shown: int | None = None) -> BoardCounts:
     states = [row.clock(now).state for row in rows]
     return BoardCounts(
         open=len(states),
         due_soon=states.count(ClockState.DUE_SOON),
         breached=states.count(ClockState.BREACHED),
+        shown=shown,
     )
 
 

@@ -35,7 +35,10 @@ _SEPARATOR = ("  ", "")
 
 
 class HubStatusBar(Widget):
-    """Hub connection, open referrals, due soon, breached and desks online, in words."""
+    """Hub connection, open referrals, due soon, breached and desks online, in words.
+
+    The counts are of all open referrals; with a filter on, "showing N of M" says how
+    many of them the board shows."""
 
     connection: reactive[Connection] = reactive(Connection.CONNECTING)
     reason: reactive[str] = reactive("")
@@ -53,8 +56,7 @@ class HubStatusBar(Widget):
             reason = self.reason if len(self.reason) <= 24 else self.reason[:23] + "…"
             connection = f"{connection} ({reason})"
         counts = self.counts
-        desks = "1 desk online" if self.desks_online == 1 else f"{self.desks_online} desks online"
-        return Content.assemble(
+        parts: list[tuple[str, str] | str] = [
             (connection, _CONNECTION_STYLES[self.connection]),
             _SEPARATOR,
             f"{counts.open} open",
@@ -62,6 +64,11 @@ class HubStatusBar(Widget):
             (f"{counts.due_soon} due soon", "bold yellow" if counts.due_soon else ""),
             _SEPARATOR,
             (f"{counts.breached} breached", "bold red" if counts.breached else ""),
-            _SEPARATOR,
-            desks,
-        )
+        ]
+        if counts.shown is not None:
+            parts += [_SEPARATOR, (f"showing {counts.shown} of {counts.open}", "reverse")]
+        desks = "1 desk online" if self.desks_online == 1 else f"{self.desks_online} desks online"
+        line = Content.assemble(*parts, _SEPARATOR, desks)
+        if line.cell_length > self.size.width:  # 80 columns: keep the counts, shorten this
+            line = Content.assemble(*parts, _SEPARATOR, f"{self.desks_online} desks")
+        return line

@@ -8,7 +8,7 @@ import pytest
 
 from models.enums import ClockState
 from screens.state import BoardModel, BoardRow, row_from_body
-from tests.screens.desk_fakes import NOW, referral_body
+from tests.screens.desk_helpers import NOW, referral_body
 
 
 def row(ident: int, **kwargs: object) -> BoardRow:
@@ -73,29 +73,34 @@ def test_counts_open_due_soon_and_breached() -> None:
         referral_body(5, priority="routine"),
     )
     counts = model.counts(NOW)
-    assert (counts.open, counts.due_soon, counts.breached) == (5, 2, 1)
+    assert (counts.open, counts.due_soon, counts.breached, counts.shown) == (5, 2, 1, None)
     assert model.counts(NOW + timedelta(minutes=30)).breached == 3
 
 
 @pytest.mark.parametrize(
-    ("minutes_ago", "state", "words"),
+    ("minutes_ago", "state", "words", "short"),
     [
-        (10, ClockState.ON_TRACK, "on track 1h 50m left"),
-        (108, ClockState.DUE_SOON, "due soon 12m left"),
-        (127, ClockState.BREACHED, "BREACHED 7m ago"),
-        (120, ClockState.BREACHED, "BREACHED just now"),
+        (10, ClockState.ON_TRACK, "on track 1h 50m left", "on track 1h 50m"),
+        (108, ClockState.DUE_SOON, "due soon 12m left", "due soon 12m"),
+        (119.5, ClockState.DUE_SOON, "due soon under 1m left", "due soon <1m"),
+        (127, ClockState.BREACHED, "BREACHED 7m ago", "BREACHED 7m"),
+        (208, ClockState.BREACHED, "BREACHED 1h 28m ago", "BREACHED 1h 28m"),
+        (120, ClockState.BREACHED, "BREACHED just now", "BREACHED now"),
     ],
 )
-def test_clock_words_always_name_the_state(minutes_ago: int, state: ClockState, words: str) -> None:
+def test_clock_words_always_name_the_state(
+    minutes_ago: float, state: ClockState, words: str, short: str
+) -> None:
     view = row(1, received_at=NOW - timedelta(minutes=minutes_ago)).clock(NOW)
-    assert (view.state, view.words) == (state, words)
+    assert (view.state, view.words, view.short) == (state, words, short)
 
 
 def test_clock_words_for_met_and_no_clock() -> None:
     met = row(1, status="responded", responded_at=NOW - timedelta(minutes=5)).clock(NOW)
-    assert (met.state, met.words) == (ClockState.MET, "met")
+    assert (met.state, met.words, met.short) == (ClockState.MET, "met", "met")
     none = row(2, priority="urgent").clock(NOW)
     assert (none.state, none.words) == (ClockState.NONE, "urgent (no clock)")
+    assert none.short == "urgent no clock"
 
 
 def test_row_text_is_cleaned_and_nhs_number_shown_3_3_4() -> None:
@@ -105,6 +110,14 @@ def test_row_text_is_cleaned_and_nhs_number_shown_3_3_4() -> None:
     assert r.staff == ("Sam Lee",)
     assert r.needs == ("CRT", "NUR")
     assert r.status_words == "received"
+
+
+@pytest.mark.parametrize(
+    ("postcode", "shown"),
+    [("le18 0rr", "LE18 0RR"), ("LE180RR", "LE18 0RR"), ("not one", "not one"), (None, "")],
+)
+def test_postcode_is_shown_normalised_when_valid(postcode: str | None, shown: str) -> None:
+    assert row(1, postcode=postcode).postcode == shown
 
 
 @pytest.mark.parametrize("nhs", [None, "", "12345", "abcdefghij"])

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,6 +27,8 @@ from hub.registry import COMMANDS
 from hub.schemas import parse_args
 from messaging.envelope import CommandEnvelope, Reply
 from messaging.kvmsg import KVMsg
+from messaging.protocol import STAFF
+from models.enums import StaffRole
 from models.errors import DomainError, Forbidden, NotFound
 from models.tables import AuditEvent, CommandRecord, Staff
 
@@ -57,6 +60,8 @@ class Dispatcher:
         self.clock = clock
         self.tz = tz or ZoneInfo("Europe/London")
         self.sequence = last_sequence(engine)
+        self.live: Mapping[str, KVMsg] | None = None  # the hub's live map, once it serves
+        self._roles: dict[int, StaffRole] = {}
 
     def handle(self, env: CommandEnvelope) -> Outcome:
         spec = COMMANDS.get(env.command)
@@ -75,29 +80,29 @@ class Dispatcher:
                             env.desk,
                         )
                         return Outcome(Reply.from_bytes(json.dumps(seen.reply).encode()))
-                actor = session.get(Staff, env.actor)
-                if actor is None:
-                    raise NotFound(f"No staff member with id {env.actor}: check --as")
-                if actor.role not in spec.roles:
-                    raise Forbidden(f"A {actor.role} cannot {env.command.replace('_', ' ')}")
+                role = self._role_of(session, env.actor)
+                if role not in spec.roles:
+                    raise Forbidden(f"A {role} cannot {env.command.replace('_', ' ')}")
                 args = parse_args(spec.args, env.args)
                 changes = self._changes(session, env.id, env.actor, env.desk)
                 if not spec.writes:
                     return Outcome(Reply.success(env.id, spec.handler(changes, args), None))
                 result = spec.handler(changes, args)
                 reply = Reply.success(env.id, result, changes.last_sequence or self.sequence)
-                session.add(
-                    CommandRecord(
-                        id=env.id,
-                        command=env.command,
-                        actor_id=env.actor,
-                        desk=env.desk,
-                        at=changes.now,
-                        reply=json.loads(reply.to_bytes()),
-                    )
-                )
+                session.flush()
+                changes.write_audit()
+                record = {
+                    "id": env.id,
+                    "command": env.command,
+                    "actor_id": env.actor,
+                    "desk": env.desk,
+                    "at": changes.now,
+                    "reply": json.loads(reply.to_bytes()),
+                }
+                session.execute(insert(CommandRecord.__table__), [record])  # type: ignore[attr-defined]
             # committed
             self.sequence = changes.next_sequence - 1
+            self._forget_roles(changes.published)
             return Outcome(reply, changes.published)
         except DomainError as exc:
             return Outcome(
@@ -117,6 +122,20 @@ class Dispatcher:
                 Reply.failure(env.id, "conflict", "The change conflicts with data already saved")
             )
 
+    def _role_of(self, session: Session, staff_id: int) -> StaffRole:
+        """The acting staff member's role, from a cache kept fresh by every /staff/ update."""
+        role = self._roles.get(staff_id)
+        if role is None:
+            actor = session.get(Staff, staff_id)
+            if actor is None:
+                raise NotFound(f"No staff member with id {staff_id}: check --as")
+            role = self._roles[staff_id] = StaffRole(actor.role)
+        return role
+
+    def _forget_roles(self, published: list[KVMsg]) -> None:
+        if any(m.key.startswith(STAFF) for m in published):
+            self._roles.clear()
+
     def _changes(self, session: Session, command_id: str, actor: int | None, desk: str) -> Changes:
         return Changes(
             session=session,
@@ -126,6 +145,7 @@ class Dispatcher:
             now=self.clock(),
             next_sequence=self.sequence + 1,
             tz=self.tz,
+            live=self.live,
         )
 
     def record_system_change(self, action: str, apply: Any, *, desk: str = "hub") -> list[KVMsg]:
@@ -135,5 +155,8 @@ class Dispatcher:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             changes = self._changes(session, uuid.uuid4().hex, None, desk)
             apply(changes)
+            session.flush()
+            changes.write_audit()
         self.sequence = changes.next_sequence - 1
+        self._forget_roles(changes.published)
         return changes.published

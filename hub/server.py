@@ -91,6 +91,7 @@ class HubServer:
             authenticator=self.authenticator,
         )
         sequence = self.dispatcher.sequence
+        self.dispatcher.live = self.sockets.live
         self.sockets.load(live_messages(self.engine, sequence, self.clock()), sequence)
         await self.sockets.start()
         if self.run_scheduler:

@@ -51,15 +51,19 @@ def stamp(changes: Changes, row: Any) -> None:
     changes.session.add(row)
 
 
-def publish_referral(changes: Changes, referral: Referral, action: str, summary: str) -> int:
-    changes.session.flush()
+def publish_referral(
+    changes: Changes, referral: Referral, action: str, summary: str, *, unchanged: bool = False
+) -> int:
+    """Record a change to the referral's key. With `unchanged` (a note, say) the body the desks
+    already hold is reused rather than built again from the rows."""
     assert referral.id is not None
+    key = referral_key(referral.id)
+    body = changes.live_body(key) if unchanged else None
+    if body is None:
+        changes.session.flush()
+        body = referral_public(changes.session, referral)
     return changes.record(
-        key=referral_key(referral.id),
-        action=action,
-        summary=summary,
-        body=referral_public(changes.session, referral),
-        referral_id=referral.id,
+        key=key, action=action, summary=summary, body=body, referral_id=referral.id
     )
 
 

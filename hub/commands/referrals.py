@@ -166,5 +166,5 @@ def add_note(changes: Changes, args: NoteCreate) -> dict[str, Any]:
     changes.session.add(note)
     changes.session.flush()
     # A note does not change the live row, but it is part of the referral's timeline.
-    publish_referral(changes, referral, "note_added", args.text)
+    publish_referral(changes, referral, "note_added", args.text, unchanged=True)
     return {"note_id": note.id}

@@ -278,3 +278,18 @@ def test_sequences_are_contiguous_and_staff_status_is_versioned(
     assert dispatcher.sequence == 3
     # a new dispatcher (a restarted hub) carries on from the database
     assert Dispatcher(dispatcher.engine).sequence == 3
+
+
+def test_a_note_republishes_the_body_the_desks_already_hold(
+    desk: Desk, dispatcher: Dispatcher
+) -> None:
+    referral_id = create(desk)
+    key = f"/referral/{referral_id}"
+    # the hub hands the dispatcher its live map when it serves
+    first = desk.send("triage_referral", {"referral_id": referral_id, "version": 1})
+    dispatcher.live = {key: first.published[-1]}
+    noted = desk.send("add_note", {"referral_id": referral_id, "text": "Daughter on her way"})
+    assert noted.reply.ok
+    assert noted.published[0].json() == first.published[-1].json()
+    history = desk.ok("get_referral", {"referral_id": referral_id})
+    assert history["timeline"][-1]["summary"] == "Daughter on her way"

@@ -54,7 +54,9 @@ def add_shift(changes: Changes, args: ShiftCreate) -> dict[str, Any]:
     shift = Shift(staff_id=args.staff_id, starts_at=args.starts_at, ends_at=args.ends_at)
     session.add(shift)
     session.flush()
-    if person.status == StaffStatus.OFF and args.starts_at <= changes.now < args.ends_at:
+    # Rostered means bookable: the shift itself decides when (plan_visit checks it), so a
+    # shift that has not ended yet takes the person off "off".
+    if person.status == StaffStatus.OFF and changes.now < args.ends_at:
         person.status = StaffStatus.AVAILABLE
         stamp(changes, person)
     local = args.starts_at.astimezone(changes.tz)

@@ -71,3 +71,31 @@ def create_first_admin_after(engine: Engine, people: People) -> int:
         session.commit()
         assert admin.id is not None
         return admin.id
+
+
+def test_someone_rostered_in_advance_can_be_booked_when_the_shift_comes(
+    engine: Engine, dispatcher: Dispatcher, people: People, clock: ManualClock
+) -> None:
+    admin = create_first_admin_after(engine, people)
+    new_id = Desk(dispatcher, admin).ok("add_staff", {"name": "Nina Patel", "team": "REA"})[
+        "staff_id"
+    ]
+    coordinator = Desk(dispatcher, people.coordinator)
+    monday = NOW + timedelta(days=3)
+    coordinator.ok(
+        "add_shift",
+        {"staff_id": new_id, "starts_at": monday.isoformat(),
+         "ends_at": (monday + timedelta(hours=8)).isoformat()},
+    )  # fmt: skip
+    referral = coordinator.ok(
+        "create_referral",
+        {"patient": {"name": "Ivy Stone"}, "source": "gp", "needs": ["REA"]},
+    )["referral_id"]
+    coordinator.ok("triage_referral", {"referral_id": referral, "version": 1})
+    clock.set(monday + timedelta(hours=1))
+    planned = coordinator.send(
+        "plan_visit",
+        {"referral_id": referral, "version": 2, "staff_ids": [new_id],
+         "planned_at": (monday + timedelta(hours=1, minutes=15)).isoformat()},
+    )  # fmt: skip
+    assert planned.reply.ok, planned.reply.message

@@ -62,6 +62,7 @@ class Dispatcher:
         self.sequence = last_sequence(engine)
         self.live: Mapping[str, KVMsg] | None = None  # the hub's live map, once it serves
         self._roles: dict[int, StaffRole] = {}
+        self.sequence_jumped = False  # set when the database moved on without this hub
 
     def handle(self, env: CommandEnvelope) -> Outcome:
         spec = COMMANDS.get(env.command)
@@ -80,6 +81,8 @@ class Dispatcher:
                             env.desk,
                         )
                         return Outcome(Reply.from_bytes(json.dumps(seen.reply).encode()))
+                if spec.writes:
+                    self._catch_up(session)
                 role = self._role_of(session, env.actor)
                 if role not in spec.roles:
                     raise Forbidden(f"A {role} cannot {env.command.replace('_', ' ')}")
@@ -122,6 +125,22 @@ class Dispatcher:
                 Reply.failure(env.id, "conflict", "The change conflicts with data already saved")
             )
 
+    def _catch_up(self, session: Session) -> None:
+        """The hub is the only writer, but trust the database over memory: if someone else
+        appended audit events (hubdesk init --admin against a running hub, a second hub),
+        carry on from the database's last sequence instead of failing every write, and say
+        so, so the hub can reload what it serves (`sequence_jumped`)."""
+        current = session.exec(select(func.max(AuditEvent.seq))).one() or 0
+        if current != self.sequence:
+            log.warning(
+                "audit log moved from %d to %d outside this hub: catching up",
+                self.sequence,
+                current,
+            )
+            self.sequence = current
+            self.sequence_jumped = True
+            self._roles.clear()
+
     def _role_of(self, session: Session, staff_id: int) -> StaffRole:
         """The acting staff member's role, from a cache kept fresh by every /staff/ update."""
         role = self._roles.get(staff_id)
@@ -153,6 +172,7 @@ class Dispatcher:
 
         `apply(changes)` records its keys; returns the updates to publish after commit."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            self._catch_up(session)
             changes = self._changes(session, uuid.uuid4().hex, None, desk)
             apply(changes)
             session.flush()

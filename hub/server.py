@@ -91,8 +91,8 @@ class HubServer:
             authenticator=self.authenticator,
         )
         sequence = self.dispatcher.sequence
-        self.dispatcher.live = self.sockets.live
         self.sockets.load(live_messages(self.engine, sequence, self.clock()), sequence)
+        self.dispatcher.live = self.sockets.live  # a view of the map load() just made
         await self.sockets.start()
         if self.run_scheduler:
             commit = self.commit_system_change
@@ -114,8 +114,7 @@ class HubServer:
         # presence and the scheduler commit from other tasks.
         async with self._write_lock:
             outcome = self.dispatcher.handle(env)
-            if outcome.published:
-                await self.sockets.publish(outcome.published)
+            await self._publish(outcome.published)
         if outcome.published:
             self._poke_scheduler()
         return outcome.reply
@@ -128,9 +127,22 @@ class HubServer:
         assert self.sockets is not None
         async with self._write_lock:
             published = self.dispatcher.record_system_change(action, apply, desk=desk)
-            if published:
-                await self.sockets.publish(published)
+            await self._publish(published)
         return published
+
+    async def _publish(self, published: list[KVMsg]) -> None:
+        """Send committed updates; if the database moved on without us, reload the live map
+        from it instead (desks see the higher sequence in the next HUGZ and resync)."""
+        assert self.dispatcher is not None
+        assert self.sockets is not None
+        if self.dispatcher.sequence_jumped:
+            self.dispatcher.sequence_jumped = False
+            sequence = self.dispatcher.sequence
+            self.sockets.load(live_messages(self.engine, sequence, self.clock()), sequence)
+            self.dispatcher.live = self.sockets.live  # load() made a new map
+            log.warning("live map reloaded at sequence %d", sequence)
+        elif published:
+            await self.sockets.publish(published)
 
     def _poke_scheduler(self) -> None:
         """A change may move the next due moment; recompute it soon, at most a few times a

@@ -78,6 +78,8 @@ class RunningHub:
             try:
                 await self.call("list_referrals", {"limit": 1}, timeout=0.5, retries=1)
                 return
+            except CommandRefused:  # it answered (a new hub may have no staff yet)
+                return
             except HubUnavailable:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"hub did not answer within {timeout} s\n{self.log_text()}")

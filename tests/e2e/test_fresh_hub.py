@@ -56,3 +56,23 @@ def test_a_new_hub_from_init_to_first_referral(tmp_path: Path) -> None:
         assert "Referral 1 logged" in referral.stdout
     finally:
         hub.stop()
+
+
+def test_an_admin_added_while_the_hub_runs_does_not_jam_it(tmp_path: Path) -> None:
+    db = tmp_path / "hub.db"
+    assert hubdesk("init", "--db", f"sqlite:///{db}").returncode == 0
+    hub = RunningHub(db_path=db, log_file=tmp_path / "hub.log")
+    hub.start()
+    try:
+        # someone else appends to the audit log behind the running hub's back
+        admin = hubdesk("init", "--db", f"sqlite:///{db}", "--admin", "Ada Admin")
+        assert admin.returncode == 0, admin.stderr
+        for name in ("Priya Shah", "Tom Hughes"):
+            added = hubdesk("staff", "add", "--name", name, "--team", "NUR", port=hub.port)
+            assert added.returncode == 0, added.stderr
+        listed = hubdesk("staff", "list", port=hub.port)
+        assert "Ada Admin" in listed.stdout
+        assert "Tom Hughes" in listed.stdout
+        assert "catching up" in hub.log_text()
+    finally:
+        hub.stop()

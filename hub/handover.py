@@ -30,6 +30,18 @@ def next_shift_change(now: datetime, times: list[time], tz: ZoneInfo) -> datetim
     raise ValueError("no shift change times configured")
 
 
+def last_shift_change(now: datetime, times: list[time], tz: ZoneInfo) -> datetime:
+    """The most recent configured shift change at or before `now`, in UTC."""
+    local = now.astimezone(tz)
+    for days in range(0, 3):
+        day = (local - timedelta(days=days)).date()
+        for t in sorted(times, reverse=True):
+            candidate = datetime.combine(day, t, tzinfo=tz)
+            if candidate <= local:
+                return candidate.astimezone(now.tzinfo)
+    raise ValueError("no shift change times configured")
+
+
 def build_handover(
     session: Session, *, now: datetime, tz: ZoneInfo, shift_ends: datetime, label: str
 ) -> dict[str, Any]:

@@ -22,7 +22,12 @@ from sqlmodel import Session
 from hub.changes import Changes
 from hub.clock_watch import Raised, next_due, sweep
 from hub.dispatch import Dispatcher
-from hub.handover import next_shift_change, record_handover
+from hub.handover import (
+    last_shift_change,
+    latest_handover,
+    next_shift_change,
+    record_handover,
+)
 from hub.settings import HubSettings
 from messaging.kvmsg import KVMsg
 
@@ -53,7 +58,23 @@ class ClockScheduler:
                 id=f"handover-{at:%H%M}",
                 kwargs={"label": f"{at:%H:%M} handover"},
             )
+        self._catch_up_handover()
         s.start(paused=paused)
+
+    def _catch_up_handover(self) -> None:
+        """A shift change passed while the hub was down: build that handover now, once."""
+        now = self.dispatcher.clock()
+        due = last_shift_change(now, self.settings.handover_times, self.settings.tz)
+        with Session(self.dispatcher.engine) as session:
+            latest = latest_handover(session)
+        if latest is not None and latest.at >= due:
+            return
+        label = f"{due.astimezone(self.settings.tz):%H:%M} handover"
+        log.info("%s was missed while the hub was down: building it now", label)
+        self.scheduler.add_job(
+            self.run_handover, id="handover-catch-up", kwargs={"label": label},
+            next_run_time=datetime.now(self.settings.tz),
+        )  # fmt: skip
 
     def shutdown(self) -> None:
         if self.scheduler.running:

@@ -276,7 +276,14 @@ async def test_scheduler_keeps_missed_jobs_and_sweeps_on_demand(
     scheduler.start(paused=True)
     try:
         jobs = scheduler.scheduler.get_jobs()
-        assert {j.id for j in jobs} == {"sweep", "handover-0800", "handover-1400", "handover-2100"}
+        # at 10:00 with no handover yet, the 08:00 one is caught up too
+        assert {j.id for j in jobs} == {
+            "sweep",
+            "handover-0800",
+            "handover-1400",
+            "handover-2100",
+            "handover-catch-up",
+        }
         assert all(j.misfire_grace_time is None and j.coalesce for j in jobs)
         referral_id = create(desk)
         clock.advance(timedelta(hours=2))
@@ -316,3 +323,28 @@ def test_after_a_sweep_nothing_is_left_due_so_the_wake_never_spins(
     clock.set(NOW + timedelta(minutes=45) + timedelta(hours=1))
     with Session(dispatcher.engine) as session:
         assert next_due(session, clock()) is None  # everything already alerted
+
+
+async def test_a_handover_missed_while_the_hub_was_down_is_built_at_start(
+    dispatcher: Dispatcher, clock: ManualClock
+) -> None:
+    async def commit(action: str, apply: Any) -> list[Any]:
+        return dispatcher.record_system_change(action, apply)
+
+    settings = HubSettings(db_url="sqlite://", handover_times="08:00,14:00,21:00")
+    clock.set(datetime(2026, 11, 23, 14, 5, tzinfo=UTC))  # 14:05 GMT: 14:00 passed while down
+    scheduler = ClockScheduler(dispatcher, commit, settings)
+    scheduler.start(paused=True)
+    try:
+        catch_up = scheduler.scheduler.get_job("handover-catch-up")
+        assert catch_up is not None
+        assert catch_up.kwargs == {"label": "14:00 handover"}
+        await scheduler.run_handover(**catch_up.kwargs)
+    finally:
+        scheduler.shutdown()
+    again = ClockScheduler(dispatcher, commit, settings)  # a second restart: nothing missed now
+    again.start(paused=True)
+    try:
+        assert again.scheduler.get_job("handover-catch-up") is None
+    finally:
+        again.shutdown()

@@ -174,7 +174,7 @@ class AuditEvent(SQLModel, table=True):
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     command_id: str = Field(sa_type=String(32), index=True)
     action: str = Field(sa_type=String(40))
-    key: str = Field(sa_type=String(64))
+    key: str = Field(sa_type=String(255))  # messaging.protocol.MAX_KEY_BYTES
     referral_id: int | None = Field(default=None, index=True)
     actor_id: int | None = None
     desk: str = ""

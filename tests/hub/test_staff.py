@@ -99,3 +99,17 @@ def test_someone_rostered_in_advance_can_be_booked_when_the_shift_comes(
          "planned_at": (monday + timedelta(hours=1, minutes=15)).isoformat()},
     )  # fmt: skip
     assert planned.reply.ok, planned.reply.message
+
+
+def test_a_desk_with_the_longest_allowed_id_can_come_online(
+    engine: Engine, dispatcher: Dispatcher
+) -> None:
+    desk_id = "ward-" + "x" * 59  # 64 characters, the most a desk id may have
+    published = dispatcher.record_system_change(
+        "presence",
+        lambda c: c.record(
+            key=f"/desk/{desk_id}", action="desk_online", summary="online", body={"desk": desk_id}
+        ),
+        desk=desk_id,
+    )
+    assert published[0].key == f"/desk/{desk_id}"

@@ -27,12 +27,26 @@ from models.postcode import normalise_postcode
 from models.text import clean_text
 
 
-def _line(limit: int) -> Any:
-    return AfterValidator(lambda v: clean_text(v, max_length=limit))
+def _present(value: str) -> str:
+    if not value:
+        raise ValueError("this cannot be blank")
+    return value
 
 
-def _block(limit: int) -> Any:
-    return AfterValidator(lambda v: clean_text(v, multiline=True, max_length=limit))
+def _line(limit: int, *, required: bool = False) -> Any:
+    def clean(v: str) -> str:
+        v = clean_text(v, max_length=limit)
+        return _present(v) if required else v
+
+    return AfterValidator(clean)
+
+
+def _block(limit: int, *, required: bool = False) -> Any:
+    def clean(v: str) -> str:
+        v = clean_text(v, multiline=True, max_length=limit)
+        return _present(v) if required else v
+
+    return AfterValidator(clean)
 
 
 Line = Annotated[str, _line(200)]
@@ -117,7 +131,7 @@ class TriageArgs(Versioned):
 
 class DeclineArgs(Versioned):
     referral_id: int
-    reason: Annotated[str, _block(1000)] = Field(min_length=1)
+    reason: Annotated[str, _block(1000, required=True)] = Field(min_length=1)
 
 
 class VisitPlan(Versioned):
@@ -145,7 +159,7 @@ class CrisisCareArgs(Versioned):
 
 class NoteCreate(Args):
     referral_id: int
-    text: Annotated[str, _block(4000)] = Field(min_length=1)
+    text: Annotated[str, _block(4000, required=True)] = Field(min_length=1)
 
 
 class StaffStatusUpdate(Versioned):
@@ -154,7 +168,7 @@ class StaffStatusUpdate(Versioned):
 
 
 class StaffCreate(Args):
-    name: Annotated[str, _line(120)] = Field(min_length=1)
+    name: Annotated[str, _line(120, required=True)] = Field(min_length=1)
     team: TeamCode
     role: StaffRole = StaffRole.CLINICIAN
     patch: Annotated[str, _line(120)] = ""
@@ -201,7 +215,7 @@ class ReferralQuery(Args):
 
 class ReferralList(Args):
     open_only: bool = True
-    limit: int = Field(default=500, ge=1, le=5000)
+    limit: int = Field(default=500, ge=1, le=1000)
 
 
 class AvailabilityQuery(Args):

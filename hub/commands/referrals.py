@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from hub.changes import Changes
 from hub.commands.alerts import CLOCK_ALERTS, CRISIS_ALERTS, withdraw_alerts
 from hub.commands.common import check_version, get_or_raise, publish_referral, stamp
+from hub.commands.visits import end_live_visits
 from hub.schemas import (
     CloseArgs,
     CrisisCareArgs,
@@ -19,16 +20,41 @@ from hub.schemas import (
     TriageArgs,
 )
 from models.clock import response_due_at
-from models.enums import ReferralStatus
+from models.enums import Priority, ReferralStatus
 from models.errors import ValidationError
 from models.lifecycle import check_transition
 from models.tables import Note, Patient, Referral
 
+# Patient details a later referral may bring up to date, with the words for the audit trail.
+_UPDATABLE = (
+    ("address", "address"),
+    ("postcode", "postcode"),
+    ("phone", "phone"),
+    ("access_notes", "access notes"),
+    ("date_of_birth", "date of birth"),
+)
 
-def _patient_for(changes: Changes, args: ReferralCreate) -> Patient:
+
+def _update_patient(changes: Changes, patient: Patient, data: PatientIn) -> list[str]:
+    """Take the new referral's non-empty details that differ; return what changed."""
+    changed = []
+    for attr, label in _UPDATABLE:
+        value = getattr(data, attr)
+        if value in (None, "") or value == getattr(patient, attr):
+            continue
+        setattr(patient, attr, value)
+        changed.append(label)
+    if changed:
+        stamp(changes, patient)
+        changes.session.flush()
+    return changed
+
+
+def _patient_for(changes: Changes, args: ReferralCreate) -> tuple[Patient, list[str]]:
+    """The referral's patient, and which of a known patient's details this referral updated."""
     session = changes.session
     if args.patient_id is not None:
-        return get_or_raise(session, Patient, args.patient_id)
+        return get_or_raise(session, Patient, args.patient_id), []
     if args.patient is None:
         raise ValidationError(
             "Give the person's details or pick an existing patient", field="patient"
@@ -45,18 +71,18 @@ def _patient_for(changes: Changes, args: ReferralCreate) -> Patient:
                     "pick that patient",
                     field="nhs_number",
                 )
-            return existing
+            return existing, _update_patient(changes, existing, data)
     patient = Patient(**data.model_dump(), updated_at=changes.now, updated_by=changes.actor_id)
     session.add(patient)
     session.flush()
-    return patient
+    return patient, []
 
 
 def create_referral(changes: Changes, args: ReferralCreate) -> dict[str, Any]:
-    patient = _patient_for(changes, args)
     received = args.received_at or changes.now
     if received > changes.now:
         raise ValidationError("A referral cannot be received in the future", field="received_at")
+    patient, updated = _patient_for(changes, args)
     referral = Referral(
         patient_id=patient.id,  # type: ignore[arg-type]
         source=args.source,
@@ -72,9 +98,28 @@ def create_referral(changes: Changes, args: ReferralCreate) -> dict[str, Any]:
     )
     stamp(changes, referral)
     changes.session.flush()
-    publish_referral(
-        changes, referral, "referral_created", f"Referral received from {args.source.label}"
-    )
+    summary = f"Referral received from {args.source.label}"
+    if updated:
+        summary += f"; details updated: {', '.join(updated)}"
+    publish_referral(changes, referral, "referral_created", summary)
+    if updated:
+        # Every other open referral of this patient embeds the patient's details.
+        others = changes.session.exec(
+            select(Referral)
+            .where(
+                Referral.patient_id == patient.id,
+                Referral.id != referral.id,
+                col(Referral.status).not_in([ReferralStatus.CLOSED, ReferralStatus.DECLINED]),
+            )
+            .order_by(col(Referral.id))
+        ).all()
+        for other in others:
+            publish_referral(
+                changes,
+                other,
+                "patient_updated",
+                f"Patient details updated by referral {referral.id}: {', '.join(updated)}",
+            )
     return {"referral_id": referral.id, "patient_id": patient.id}
 
 
@@ -91,6 +136,8 @@ def triage_referral(changes: Changes, args: TriageArgs) -> dict[str, Any]:
         referral.due_at = response_due_at(referral.received_at, args.priority)
     stamp(changes, referral)
     publish_referral(changes, referral, "referral_triaged", f"Triaged as {referral.priority}")
+    if referral.priority != Priority.CRISIS:
+        withdraw_alerts(changes, referral.id, CLOCK_ALERTS, f"triaged as {referral.priority}")  # type: ignore[arg-type]
     return {"referral_id": referral.id}
 
 
@@ -98,6 +145,7 @@ def decline_referral(changes: Changes, args: DeclineArgs) -> dict[str, Any]:
     referral = get_or_raise(changes.session, Referral, args.referral_id)
     check_version(changes, referral, args.version)
     check_transition(referral.status, ReferralStatus.DECLINED, action="decline")
+    end_live_visits(changes, referral, "decline")
     referral.status = ReferralStatus.DECLINED
     referral.decline_reason = args.reason
     referral.closed_at = changes.now
@@ -135,6 +183,7 @@ def close_referral(changes: Changes, args: CloseArgs) -> dict[str, Any]:
     referral = get_or_raise(changes.session, Referral, args.referral_id)
     check_version(changes, referral, args.version)
     check_transition(referral.status, ReferralStatus.CLOSED, action="close")
+    end_live_visits(changes, referral, "close")
     referral.status = ReferralStatus.CLOSED
     referral.outcome = args.outcome
     referral.closed_at = changes.now

@@ -140,15 +140,58 @@ def _visit_for(
 ) -> Visit:
     visit = get_or_raise(changes.session, Visit, args.visit_id)
     check_version(changes, visit, args.version)
+    referral = get_or_raise(changes.session, Referral, visit.referral_id)
+    if referral.status in (ReferralStatus.CLOSED, ReferralStatus.DECLINED):
+        raise InvalidTransition(f"Cannot {verb}: the referral is {referral.status}")
     if visit.status not in allowed:
         raise InvalidTransition(f"Cannot {verb}: the visit is {visit.status}")
     return visit
 
 
+def _check_at(
+    changes: Changes, at: datetime, earliest: datetime, what: str, since: str
+) -> datetime:
+    """Refuse a time in the future or before `earliest` (when `since` happened)."""
+    if at > changes.now:
+        raise ValidationError(f"{what} cannot be in the future", field="at")
+    if at < earliest:
+        raise ValidationError(
+            f"{what} cannot be before {since} at {_hhmm(changes, earliest)}", field="at"
+        )
+    return at
+
+
+def _withdraw_visit(changes: Changes, visit: Visit) -> None:
+    """Cancel a planned or travelling visit: its own event, and travelling staff freed."""
+    was_travelling = visit.status == VisitStatus.TRAVELLING
+    visit.status = VisitStatus.CANCELLED
+    stamp(changes, visit)
+    if was_travelling:
+        _move_staff(changes, visit, StaffStatus.AVAILABLE, "visit_cancelled")
+    publish_visit(changes, visit, "visit_cancelled", "Visit cancelled")
+
+
+def end_live_visits(changes: Changes, referral: Referral, verb: str) -> int:
+    """Before a referral is closed or declined: refuse while someone is on a visit, and
+    cancel its planned and travelling visits as cancel_visit would. Returns how many."""
+    assert referral.id is not None
+    visits = live_visits(changes.session, referral.id)
+    for visit in visits:
+        if visit.status == VisitStatus.ARRIVED:
+            raise InvalidTransition(f"Cannot {verb}: complete visit {visit.id} first")
+    for visit in visits:
+        _withdraw_visit(changes, visit)
+    return len(visits)
+
+
 def set_off(changes: Changes, args: VisitArgs) -> dict[str, Any]:
     visit = _visit_for(changes, args, (VisitStatus.PLANNED,), "set off")
+    referral = get_or_raise(changes.session, Referral, visit.referral_id)
+    at = _check_at(
+        changes, args.at or changes.now, referral.received_at, "Setting off", "the referral came in"
+    )
     visit.status = VisitStatus.TRAVELLING
-    visit.set_off_at = args.at or changes.now
+    visit.set_off_at = at
     stamp(changes, visit)
     names = _move_staff(changes, visit, StaffStatus.TRAVELLING, "visit_set_off")
     publish_visit(changes, visit, "visit_set_off", f"{' and '.join(names)} set off")
@@ -160,10 +203,12 @@ def record_arrival(changes: Changes, args: VisitArgs) -> dict[str, Any]:
     visit = _visit_for(
         changes, args, (VisitStatus.PLANNED, VisitStatus.TRAVELLING), "record arrival"
     )
-    at = args.at or changes.now
-    if at > changes.now:
-        raise ValidationError("Arrival cannot be in the future", field="at")
     referral = get_or_raise(changes.session, Referral, visit.referral_id)
+    if visit.set_off_at is not None and visit.set_off_at > referral.received_at:
+        earliest, since = visit.set_off_at, "setting off"
+    else:
+        earliest, since = referral.received_at, "the referral came in"
+    at = _check_at(changes, args.at or changes.now, earliest, "Arrival", since)
     if referral.responded_at is None:
         check_transition(referral.status, ReferralStatus.RESPONDED, action="record arrival")
     visit.status = VisitStatus.ARRIVED
@@ -184,8 +229,10 @@ def record_arrival(changes: Changes, args: VisitArgs) -> dict[str, Any]:
 
 def complete_visit(changes: Changes, args: VisitArgs) -> dict[str, Any]:
     visit = _visit_for(changes, args, (VisitStatus.ARRIVED,), "complete the visit")
+    assert visit.arrived_at is not None
+    at = _check_at(changes, args.at or changes.now, visit.arrived_at, "Completion", "arrival")
     visit.status = VisitStatus.COMPLETED
-    visit.completed_at = args.at or changes.now
+    visit.completed_at = at
     stamp(changes, visit)
     names = _move_staff(changes, visit, StaffStatus.AVAILABLE, "visit_completed")
     summary = f"Visit completed by {' and '.join(names)}"
@@ -199,12 +246,7 @@ def cancel_visit(changes: Changes, args: VisitArgs) -> dict[str, Any]:
     visit = _visit_for(
         changes, args, (VisitStatus.PLANNED, VisitStatus.TRAVELLING), "cancel the visit"
     )
-    was_travelling = visit.status == VisitStatus.TRAVELLING
-    visit.status = VisitStatus.CANCELLED
-    stamp(changes, visit)
-    if was_travelling:
-        _move_staff(changes, visit, StaffStatus.AVAILABLE, "visit_cancelled")
-    publish_visit(changes, visit, "visit_cancelled", "Visit cancelled")
+    _withdraw_visit(changes, visit)
     referral = get_or_raise(changes.session, Referral, visit.referral_id)
     if referral.status == ReferralStatus.ASSIGNED and not live_visits(changes.session, referral.id):  # type: ignore[arg-type]
         referral.status = ReferralStatus.TRIAGED

@@ -225,6 +225,8 @@ def test_closing_takes_the_referral_off_the_board(
     )
     clock.advance(timedelta(minutes=50))
     desk.ok("record_arrival", {"visit_id": planned["visit_id"], "version": 1})
+    # closing waits until nobody is on a visit
+    desk.ok("complete_visit", {"visit_id": planned["visit_id"], "version": 2})
     closed = desk.send(
         "close_referral",
         {

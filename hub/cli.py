@@ -31,8 +31,16 @@ shift_app = typer.Typer(help="Put staff on shift.", no_args_is_help=True)
 app.add_typer(shift_app, name="shift")
 
 HostOpt = Annotated[str, typer.Option("--host", help="Hub address.", envvar="HUBDESK_HOST")]
+PORT_MIN, PORT_MAX = 1024, 65531  # P..P+3 must all be unprivileged, valid ports
 PortOpt = Annotated[
-    int, typer.Option("--port", help="Hub base port P (uses P..P+3).", envvar="HUBDESK_PORT")
+    int,
+    typer.Option(
+        "--port",
+        help="Hub base port P (uses P..P+3).",
+        envvar="HUBDESK_PORT",
+        min=PORT_MIN,
+        max=PORT_MAX,
+    ),
 ]
 ActorOpt = Annotated[
     int, typer.Option("--as", help="Your staff id (the acting staff member).", envvar="HUBDESK_AS")
@@ -142,7 +150,10 @@ def serve(
         str | None, typer.Option(help="Address to listen on.", envvar="HUBDESK_BIND")
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="Base port P (uses P..P+3).", envvar="HUBDESK_PORT")
+        int | None,
+        typer.Option(
+            help="Base port P (uses P..P+3).", envvar="HUBDESK_PORT", min=PORT_MIN, max=PORT_MAX
+        ),
     ] = None,
     insecure: Annotated[
         bool, typer.Option(help="Allow a non-loopback bind without encryption (trusted LAN only).")
@@ -204,18 +215,21 @@ def desk(
 ) -> None:
     """Open a desk: the live referral board of a running hub."""
     curve = _curve(hub_key, desk_key)
+    desk_id = desk_id or _default_desk_id()
+    _check_connectable(host, port, actor, desk_id)
     from hub.logs import configure_logging, default_desk_log
     from screens.main import run_desk
 
     configure_logging(log_file or default_desk_log())
-    run_desk(host=host, port=port, desk_id=desk_id or _default_desk_id(), actor=actor, **curve)
+    run_desk(host=host, port=port, desk_id=desk_id, actor=actor, **curve)
 
 
 @app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Seed for the synthetic data (repeatable).")] = 7,
     port: Annotated[
-        int | None, typer.Option(help="Base port (default: 5570, or a free one).")
+        int | None,
+        typer.Option(help="Base port (default: 5570, or a free one).", min=PORT_MIN, max=PORT_MAX),
     ] = None,
     every: Annotated[float, typer.Option(help="Seconds between new demo referrals.")] = 8.0,
 ) -> None:
@@ -419,8 +433,14 @@ def _call(
     # Retry warnings belong in a log, not before the one-line message below.
     logging.getLogger("messaging").addHandler(logging.NullHandler())
 
+    import zmq
+
+    from messaging.protocol import FrameError
+
+    desk = _default_desk_id("cli")
+    _check_connectable(host, port, actor, desk)
+
     async def go() -> dict[str, Any]:
-        desk = _default_desk_id("cli")
         async with CommandClient(
             host=host, port=port, actor=actor, desk=desk, timeout=3.0, retries=2, **curve
         ) as client:
@@ -428,6 +448,8 @@ def _call(
 
     try:
         return asyncio.run(go())
+    except (ValueError, zmq.ZMQError, FrameError) as exc:
+        raise fail(f"Cannot reach hub at {host}:{port}: {exc}") from None
     except CommandRefused as exc:
         where = f" ({exc.field})" if exc.field else ""
         raise fail(f"Refused{where}: {exc.message}") from None
@@ -443,6 +465,30 @@ def _call(
             + hint,
             2,
         ) from None
+
+
+def _check_connectable(host: str, port: int, actor: int, desk: str) -> None:
+    """Fail with one clear line (no traceback) if these settings cannot even be tried: a
+    host ZeroMQ cannot parse, a port out of range, a bad staff id or desk name."""
+    import zmq
+
+    from messaging.envelope import CommandEnvelope
+    from messaging.protocol import FrameError, Ports
+
+    try:
+        ports = Ports.from_base(port)
+        CommandEnvelope.new("ping", actor=actor, desk=desk)
+        context = zmq.Context()
+        try:
+            probe = context.socket(zmq.DEALER)
+            try:
+                probe.connect(f"tcp://{host}:{ports.commands}")
+            finally:
+                probe.close(linger=0)
+        finally:
+            context.term()
+    except (ValueError, zmq.ZMQError, FrameError) as exc:
+        raise fail(f"Cannot reach hub at {host}:{port}: {exc}") from None
 
 
 def _default_desk_id(prefix: str = "desk") -> str:

@@ -9,6 +9,7 @@ hub's `server_public_key` every socket it makes talks CURVE.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any, Self
@@ -70,9 +71,22 @@ class CommandClient:
         self._lock = asyncio.Lock()
         self._closed = False
 
-    async def call(self, command: str, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Send a command and return its result; CommandRefused or HubUnavailable otherwise."""
+    async def call(
+        self,
+        command: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        command_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Send a command and return its result; CommandRefused or HubUnavailable otherwise.
+
+        Pass the same `command_id` when the user retries a command the hub did not answer:
+        the hub de-duplicates by id, so the retry returns the first result instead of doing
+        it twice. Without one, a fresh id is made.
+        """
         envelope = CommandEnvelope.new(command, args, actor=self.actor, desk=self.desk)
+        if command_id is not None:
+            envelope = dataclasses.replace(envelope, id=command_id)
         reply = await self.request(envelope)
         if not reply.ok:
             raise CommandRefused(reply.error_code or "unknown", reply.message or "", reply.field)

@@ -26,6 +26,7 @@ from messaging.presence import PresenceTable, parse_presence
 from messaging.protocol import (
     DEFAULT_PORT,
     HEARTBEAT_INTERVAL,
+    MAX_BODY_BYTES,
     FrameError,
     Ports,
     desk_key,
@@ -41,6 +42,7 @@ PresenceHandler = Callable[[str, dict[str, Any] | None], Awaitable[None]]
 
 _PUB_HWM = 10_000
 _INTERNAL = "The hub could not process this command; the hub log has the details."
+_TOO_LARGE = "The answer is too large to send: ask for fewer (e.g. a lower --limit)"
 
 
 class HubSockets:
@@ -263,6 +265,14 @@ class HubSockets:
             except FrameError:
                 log.exception("command reply %s is not JSON-ready", reply.id)
                 payload = Reply.failure(reply.id, "internal", _INTERNAL).to_bytes()
+            if len(payload) > MAX_BODY_BYTES:
+                log.warning(
+                    "reply %s is %d bytes, over the %d-byte limit: sent too_large instead",
+                    reply.id,
+                    len(payload),
+                    MAX_BODY_BYTES,
+                )
+                payload = Reply.failure(reply.id, "too_large", _TOO_LARGE).to_bytes()
             try:
                 await router.send_multipart([frames[0], payload])
             except zmq.ZMQError as exc:

@@ -54,7 +54,9 @@ class ReplicaLike(Protocol):
 
 
 class CommandsLike(Protocol):
-    async def call(self, command: str, args: dict[str, Any] | None = None) -> dict[str, Any]: ...
+    async def call(
+        self, command: str, args: dict[str, Any] | None = None, *, command_id: str | None = None
+    ) -> dict[str, Any]: ...
 
     async def close(self) -> None: ...
 

@@ -5,6 +5,7 @@ when the whole form is good, and if it refuses, nothing typed is lost.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -54,6 +55,10 @@ class IntakeScreen(ModalScreen[int | None]):
         self.patient_id: int | None = None
         self.errors: dict[str, str] = {}
         self._last_lookup: dict[str, str] | None = None
+        # One command id per submission attempt: kept while the hub has not answered, so a
+        # resubmit of the same form is de-duplicated by the hub instead of logged twice.
+        self._command_id: str | None = None
+        self._command_args: dict[str, Any] | None = None
 
     # -- layout -------------------------------------------------------------------------
 
@@ -238,26 +243,42 @@ class IntakeScreen(ModalScreen[int | None]):
         args = self.build_args()
         if args is not None:
             button.disabled = True
-            self.send(args)
+            self.send(args, self._command_id_for(args))
+
+    def _command_id_for(self, args: dict[str, Any]) -> str:
+        """The id of this submission: the unanswered one's again if nothing has changed."""
+        if self._command_id is None or args != self._command_args:
+            self._command_id = uuid.uuid4().hex
+            self._command_args = args
+        return self._command_id
+
+    def _forget_command(self) -> None:
+        self._command_id = None
+        self._command_args = None
 
     @on(Button.Pressed, "#intake-submit")
     def _submit_pressed(self) -> None:
         self.action_submit()
 
     @work(group="intake-submit", exit_on_error=False)
-    async def send(self, args: dict[str, Any]) -> None:
+    async def send(self, args: dict[str, Any], command_id: str | None = None) -> None:
         button = self.query_one("#intake-submit", Button)
         self.show_problem("Sending to the hub…")
         try:
-            result = await self.app.commands.call("create_referral", args)  # type: ignore[attr-defined]
+            result = await self.app.commands.call(  # type: ignore[attr-defined]
+                "create_referral", args, command_id=command_id
+            )
         except CommandRefused as exc:
+            self._forget_command()
             self.show_refusal(exc.message, exc.field)
             return
         except HubUnavailable as exc:
+            # Keep the id: the hub may have logged it and only the reply was lost.
             self.show_problem(f"{exc.message} Nothing is lost: submit again.")
             return
         finally:
             button.disabled = False
+        self._forget_command()
         referral_id = result.get("referral_id")
         self.app.notify(f"Referral {referral_id} logged", markup=False)
         self.dismiss(referral_id if isinstance(referral_id, int) else None)

@@ -238,3 +238,55 @@ def test_cli_prints_the_handover(fixed_hub: RunningHub) -> None:
     as_json = _cli(fixed_hub, "handover", "--json")
     assert as_json.returncode == 0, as_json.stderr
     assert '"at_risk"' in as_json.stdout
+
+
+async def test_the_same_command_id_twice_logs_one_referral(hub: RunningHub) -> None:
+    from messaging.command_client import CommandClient
+
+    command_id = "cd" * 16
+    args = referral(name="Olive Twice", nhs=None)
+    async with CommandClient(host=hub.host, port=hub.port, actor=1, desk="desk-a") as client:
+        first = await client.call("create_referral", args, command_id=command_id)
+        again = await client.call("create_referral", args, command_id=command_id)
+    assert again == first
+    listed = (await hub.call("list_referrals", {"limit": 1000}))["referrals"]
+    assert len([r for r in listed if r["patient"]["name"] == "Olive Twice"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--port", "99999"], "65531"),
+        (["--port", "80"], "1024"),
+        (["--host", "no such host!"], "Cannot reach hub at no such host!:"),
+        (["--as", "-1"], "Cannot reach hub at 127.0.0.1:"),
+    ],
+)
+def test_bad_cli_arguments_give_a_clear_message_not_a_traceback(
+    args: list[str], expected: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "referral", "list", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+    )
+    assert done.returncode in (1, 2)
+    assert "Traceback" not in done.stderr
+    assert expected in done.stderr
+    if "--as" in args:
+        assert "staff id" in done.stderr
+
+
+def test_a_desk_with_a_bad_host_fails_with_a_clear_message() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "desk", "--host", "no such host!"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Cannot reach hub at no such host!:" in done.stderr

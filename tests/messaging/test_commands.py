@@ -103,3 +103,40 @@ async def test_closed_client_refuses_calls() -> None:
     await client.close()
     with pytest.raises(HubUnavailable):
         await client.call("ping")
+
+
+async def test_a_given_command_id_is_sent_as_is(hub: HubSockets, store: Store) -> None:
+    command_id = "ab" * 16
+    async with CommandClient(port=hub.ports.snapshot, actor=7, desk="desk-a", timeout=2) as client:
+        await client.call("put", {"key": "/staff/1", "body": {}}, command_id=command_id)
+        await client.call("put", {"key": "/staff/1", "body": {}}, command_id=command_id)
+        await client.call("put", {"key": "/staff/1", "body": {}})
+    assert [env.id for env in store.calls[:2]] == [command_id, command_id]
+    assert store.calls[2].id != command_id
+
+
+async def test_a_reply_too_large_to_send_is_refused_as_too_large(
+    base_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    from messaging.envelope import CommandEnvelope, Reply
+    from messaging.protocol import MAX_BODY_BYTES
+
+    async def huge(env: CommandEnvelope) -> Reply:
+        if env.command == "huge":
+            return Reply.success(env.id, {"rows": "x" * (MAX_BODY_BYTES + 10)}, None)
+        return Reply.success(env.id, {"small": True}, None)
+
+    async with (
+        HubSockets(port=base_port, on_command=huge),
+        CommandClient(port=base_port, actor=7, desk="desk-a", timeout=2, retries=1) as client,
+    ):
+        with (
+            caplog.at_level("WARNING", logger="messaging.hub_sockets"),
+            pytest.raises(CommandRefused) as refused,
+        ):
+            await client.call("huge")
+        assert refused.value.code == "too_large"
+        assert "too large" in refused.value.message
+        assert "--limit" in refused.value.message
+        assert "too_large" in caplog.text
+        assert await client.call("small") == {"small": True}  # the hub carries on

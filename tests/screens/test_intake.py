@@ -222,3 +222,49 @@ async def test_hostile_text_in_the_form_is_shown_literally(fixed_hub: RunningHub
         assert "[red]LE1[/red] is not" in error_beside(app, "postcode") or "letters and digits" in (
             error_beside(app, "postcode")
         )
+
+
+async def test_a_resubmit_after_the_hub_did_not_answer_logs_one_referral(
+    fixed_hub: RunningHub,
+) -> None:
+    name = "Ivy Onceonly"
+    async with desk_app(fixed_hub) as app, app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        ids: list[str | None] = []
+        call = app.commands.call
+
+        async def spy(command: str, args: Any = None, **kwargs: Any) -> Any:
+            if command == "create_referral":
+                ids.append(kwargs.get("command_id"))
+            return await call(command, args, **kwargs)
+
+        app.commands.call = spy  # type: ignore[method-assign]
+        await fill(pilot, "name", name)
+        await fill(pilot, "reason", "Fall at home")
+        await choose_source_and_teams(pilot)
+        app.commands._timeout = 0.3  # give up on the stopped hub quickly
+        fixed_hub.stop()
+        await pilot.press("ctrl+s")
+        problem = screen.query_one("#intake-problem")
+        await until(pilot, lambda: "did not answer" in str(problem.render()))
+        assert app.screen is screen
+        await fixed_hub.astart()
+        app.commands._timeout = 5.0
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, IntakeScreen))
+    assert len(ids) == 2
+    assert ids[0] is not None
+    assert ids[0] == ids[1]
+    referrals = (await fixed_hub.call("list_referrals", {"limit": 1000}))["referrals"]
+    mine = [r for r in referrals if (r.get("patient") or {}).get("name") == name]
+    assert len(mine) == 1
+
+
+async def test_a_changed_form_after_no_answer_is_a_new_submission() -> None:
+    screen = IntakeScreen()
+    first = screen._command_id_for({"reason": "a"})
+    assert screen._command_id_for({"reason": "a"}) == first  # unanswered, unchanged: same id
+    second = screen._command_id_for({"reason": "b"})
+    assert second != first
+    screen._forget_command()
+    assert screen._command_id_for({"reason": "b"}) != second

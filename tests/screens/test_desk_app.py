@@ -77,7 +77,10 @@ async def test_rows_show_most_urgent_first_in_words_and_all_columns_fit_80x24(
         assert cells(board, early)[0::3] == ["on track 1h 50m", "MH"]
 
         counts = app.model.counts(NOW)
-        status = status_text(app)
+        # the board reports its counts to the status bar in a message of its own: let it land
+        status = await until(
+            pilot, lambda: f"{counts.open} open" in status_text(app) and status_text(app)
+        )
         for words in ("hub connected", f"{counts.open} open", "1 desk online"):
             assert words in status
         assert f"{counts.due_soon} due soon" in status

@@ -5,7 +5,6 @@ Nothing here stands in for our own parts: the tests drive real desks on a real h
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
@@ -13,18 +12,9 @@ from textual.widgets import Input
 
 from models.nhs import nhs_check_digit
 from screens.widgets.board import ReferralBoard
-from tests.screens.desk_helpers import screen_text
+from tests.screens.desk_helpers import screen_text, until
 
 SIZE = (80, 24)
-
-
-async def until(pilot: Pilot[Any], check: Callable[[], Any], seconds: float = 10.0) -> Any:
-    """Wait for `check()` to be truthy and return it; fail if it never is."""
-    for _ in range(int(seconds / 0.05)):
-        if result := check():
-            return result
-        await pilot.pause(0.05)
-    raise AssertionError("the desk never showed it")
 
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:

@@ -55,6 +55,16 @@ async def until(pilot: Pilot[Any], condition: Callable[[], Any], timeout: float 
     return result
 
 
+async def loaded(pilot: Pilot[Any], app: Any) -> Any:
+    """Wait until the desk shows the hub's snapshot, and this desk among those online;
+    returns the board."""
+    board = app.board
+    await until(pilot, lambda: "hub connected" in status_text(app))
+    await until(pilot, lambda: app.model.rows and board.row_count == len(app.model.rows))
+    await until(pilot, lambda: f"/desk/{app.desk_id}" in app.model.desks)
+    return board
+
+
 def unused_nhs_number(serial: int) -> str:
     """A valid NHS number from 999 9xx xxxx: the seeded patients use 999 0xx to 999 4xx."""
     while True:

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from rich.console import Console
-from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from screens.alerts import AlertsScreen, AlertStrip
 from screens.handover import HandoverScreen, render_handover
 from tests.conftest import FIXED_NOW, RunningHub, desk_app
-
-
-async def until(pilot: Pilot[Any], check: Callable[[], Any], seconds: float = 10.0) -> Any:
-    for _ in range(int(seconds / 0.05)):
-        if result := check():
-            return result
-        await pilot.pause(0.05)
-    raise AssertionError("the desk never showed it")
+from tests.screens.desk_helpers import until
 
 
 def strip(app: Any) -> str:

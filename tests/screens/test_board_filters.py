@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.widgets import Input
 
 from models.enums import ReferralStatus, TeamCode
 from models.nhs import format_nhs_number
 from screens.app import DeskApp
 from screens.board_view import BoardView, SortOrder
-from screens.widgets.board import ReferralBoard
 from screens.widgets.filter_bar import FilterBar
 from tests.conftest import RunningHub, desk_app
 from tests.screens.desk_helpers import (
     NOW,
+    loaded,
     referral_args,
     screen_text,
     status_text,
@@ -23,13 +21,6 @@ from tests.screens.desk_helpers import (
 )
 
 SIZE = (80, 24)
-
-
-async def loaded(pilot: Any, app: DeskApp) -> ReferralBoard:
-    board = app.board
-    await until(pilot, lambda: "hub connected" in status_text(app))
-    await until(pilot, lambda: app.model.rows and board.row_count == len(app.model.rows))
-    return board
 
 
 def summary(app: DeskApp) -> str:

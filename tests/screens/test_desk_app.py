@@ -29,6 +29,7 @@ from screens.widgets.board_columns import staff_words
 from tests.conftest import FixedClock, RunningHub, desk_app
 from tests.screens.desk_helpers import (
     NOW,
+    loaded,
     referral_args,
     referral_body,
     screen_text,
@@ -38,15 +39,6 @@ from tests.screens.desk_helpers import (
 )
 
 SIZE = (80, 24)
-
-
-async def loaded(pilot: Any, app: DeskApp) -> ReferralBoard:
-    """Wait until the desk shows the hub's snapshot, and this desk among those online."""
-    board = app.board
-    await until(pilot, lambda: "hub connected" in status_text(app))
-    await until(pilot, lambda: app.model.rows and board.row_count == len(app.model.rows))
-    await until(pilot, lambda: "/desk/desk-test" in app.model.desks)
-    return board
 
 
 async def create(hub: RunningHub, name: str, **kwargs: Any) -> str:

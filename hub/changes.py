@@ -19,6 +19,9 @@ from sqlmodel import Session
 from messaging.kvmsg import KVMsg
 from models.tables import AuditEvent
 
+INSERT_AUDIT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
+"""Audit events, many at once (the list of rows `record` builds)."""
+
 
 @dataclass
 class Changes:
@@ -45,7 +48,8 @@ class Changes:
     ) -> int:
         """Append one audit event for `key` and queue its update; returns its sequence.
 
-        The events are inserted together by `write_audit()`, in the same transaction."""
+        The events are inserted together by `write_audit()` (or by whoever takes them with
+        `take_audit_rows()`), in the same transaction."""
         seq = self.next_sequence
         self.next_sequence += 1
         self.audit_rows.append(
@@ -71,10 +75,15 @@ class Changes:
             return None
         return self.live[key].json()
 
+    def take_audit_rows(self) -> list[dict[str, Any]]:
+        """The recorded audit events, for the caller to insert (before the commit)."""
+        rows, self.audit_rows = self.audit_rows, []
+        return rows
+
     def write_audit(self) -> None:
         """Insert the recorded audit events in one statement (before the commit)."""
         if self.audit_rows:
-            self.session.execute(insert(AuditEvent.__table__), self.audit_rows)  # type: ignore[attr-defined]
+            self.session.connection().execute(INSERT_AUDIT, self.audit_rows)
             self.audit_rows = []
 
     @property

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             raise DatabaseUrlError(
                 "Use the psycopg 3 driver for PostgreSQL: postgresql+psycopg://user@host/db"
             )
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        # No ping before every use (a round trip per command): a connection PostgreSQL
+        # dropped (a restart, a failover) fails its first statement, SQLAlchemy throws the
+        # pool's connections away, and the hub's dispatcher runs the commands again.
+        return create_engine(url, echo=echo)
     raise DatabaseUrlError(f"Unsupported database {backend!r}: use sqlite or postgresql+psycopg")
 
 
@@ -61,6 +64,28 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def watch_writes(engine: Engine) -> None:
+    """Count each connection's INSERT, UPDATE and DELETE statements (see `count_writes`)."""
+    if not event.contains(engine, "after_cursor_execute", _counted):
+        event.listen(engine, "after_cursor_execute", _counted)
+
+
+def count_writes(session: Session) -> int:
+    """How many INSERT, UPDATE and DELETE statements the session's connection has run (on an
+    engine given to `watch_writes`): a command refused with this unchanged wrote nothing."""
+    return session.connection().info.get(_WRITES, 0)
+
+
+_WRITES = "hubdesk_writes"
+
+
+def _counted(
+    conn: Any, _cursor: Any, _statement: str, _params: Any, context: Any, _many: bool
+) -> None:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        conn.info[_WRITES] = conn.info.get(_WRITES, 0) + 1
 
 
 def is_sqlite(engine: Engine) -> bool:

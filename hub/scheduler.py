@@ -84,7 +84,7 @@ class ClockScheduler:
         raised: list[Raised] = []
 
         def apply(changes: Changes) -> None:
-            raised.extend(sweep(changes))
+            raised[:] = sweep(changes)  # not extend: a rolled-back run may come first
 
         try:
             await self.commit("clock_sweep", apply)

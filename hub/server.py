@@ -85,7 +85,7 @@ class HubServer:
         self.sockets = HubSockets(
             bind=self.settings.bind,
             port=self.settings.port,
-            on_command=self._on_command,
+            on_commands=self._on_commands,
             on_presence=self._on_presence,
             server_keys=self.server_keys,
             authenticator=self.authenticator,
@@ -108,16 +108,21 @@ class HubServer:
         self.started.set()
 
     async def _on_command(self, env: CommandEnvelope) -> Reply:
+        return (await self._on_commands([env]))[0]
+
+    async def _on_commands(self, envs: list[CommandEnvelope]) -> list[Reply]:
+        """Run a group of commands as one commit, publish their updates, then reply."""
         assert self.dispatcher is not None
         assert self.sockets is not None
         # Commit and publish under one lock: updates must leave in sequence order, and
         # presence and the scheduler commit from other tasks.
         async with self._write_lock:
-            outcome = self.dispatcher.handle(env)
-            await self._publish(outcome.published)
-        if outcome.published:
+            outcomes = self.dispatcher.handle_batch(envs)
+            published = [msg for outcome in outcomes for msg in outcome.published]
+            await self._publish(published)
+        if published:
             self._poke_scheduler()
-        return outcome.reply
+        return [outcome.reply for outcome in outcomes]
 
     async def commit_system_change(
         self, action: str, apply: Callable[[Changes], None], *, desk: str = "hub"

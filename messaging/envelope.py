@@ -26,6 +26,7 @@ _COMMAND = re.compile(r"[a-z_]{1,64}")
 _MAX_DESK_CHARS = 64
 _ENVELOPE_FIELDS = frozenset({"id", "command", "actor", "desk", "args"})
 _SUCCESS_FIELDS = frozenset({"id", "ok", "result", "sequence"})
+INTERNAL_MESSAGE = "The hub could not process this command; the hub log has the details."
 _FAILURE_FIELDS = frozenset({"id", "ok", "error"})
 _ERROR_FIELDS = frozenset({"code", "message", "field"})
 
@@ -47,6 +48,8 @@ def _loads_object(data: bytes, what: str) -> dict[str, Any]:
         value = json.loads(bytes(data).decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise FrameError(f"{what} is not valid UTF-8 JSON") from None
+    except RecursionError:
+        raise FrameError(f"{what} is JSON nested too deep") from None
     if not isinstance(value, dict):
         raise FrameError(f"{what} is JSON {type(value).__name__}, not an object")
     return value
@@ -86,7 +89,7 @@ def readable_id(data: bytes) -> str | None:
     try:
         value = json.loads(bytes(data).decode("utf-8"))
         return check_id(value.get("id")) if isinstance(value, dict) else None
-    except (UnicodeDecodeError, ValueError, TypeError):
+    except (UnicodeDecodeError, ValueError, TypeError, RecursionError):
         return None
 
 
@@ -177,6 +180,11 @@ class Reply:
     @classmethod
     def failure(cls, id: str | None, code: str, message: str, field: str | None = None) -> Reply:
         return cls(id, False, error_code=code, message=message, field=field)
+
+    @classmethod
+    def internal(cls, id: str | None) -> Reply:
+        """The hub failed (a bug, a lost database): the details are in the hub's log."""
+        return cls.failure(id, "internal", INTERNAL_MESSAGE)
 
     def to_bytes(self) -> bytes:
         if self.ok:

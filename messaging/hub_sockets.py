@@ -38,10 +38,12 @@ from messaging.sockets import close_socket, new_socket, wait_readable
 log = logging.getLogger(__name__)
 
 CommandHandler = Callable[[CommandEnvelope], Awaitable[Reply]]
+CommandsHandler = Callable[[list[CommandEnvelope]], Awaitable[list[Reply]]]
 PresenceHandler = Callable[[str, dict[str, Any] | None], Awaitable[None]]
 
 _PUB_HWM = 10_000
-_INTERNAL = "The hub could not process this command; the hub log has the details."
+_MAX_GROUP = 64
+"""Most commands taken off the socket at once, for one group commit (see `on_commands`)."""
 _TOO_LARGE = "The answer is too large to send: ask for fewer (e.g. a lower --limit)"
 
 
@@ -51,13 +53,16 @@ class HubSockets:
         *,
         bind: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
-        on_command: CommandHandler,
+        on_command: CommandHandler | None = None,
+        on_commands: CommandsHandler | None = None,
         on_presence: PresenceHandler | None = None,
         context: zmq.asyncio.Context | None = None,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
         server_keys: ServerKeys | None = None,
         authenticator: DeskAuthenticator | None = None,
     ) -> None:
+        if (on_command is None) == (on_commands is None):
+            raise ValueError("give one of on_command (one at a time) or on_commands (groups)")
         if (server_keys is None) != (authenticator is None):
             # CURVE without ZAP accepts any client key pair: never one without the other.
             raise ValueError("server_keys and authenticator go together")
@@ -68,6 +73,7 @@ class HubSockets:
         self.ports = Ports.from_base(port)
         self._bind = bind
         self._on_command = on_command
+        self._on_commands = on_commands
         self._on_presence = on_presence
         self._context = context
         self._heartbeat_interval = heartbeat_interval
@@ -256,44 +262,89 @@ class HubSockets:
     # -- commands -----------------------------------------------------------------------
 
     async def _serve_commands(self) -> None:
+        """Take every command already waiting (up to `_MAX_GROUP`) as one group: under load
+        the hub commits them together, and when quiet a group is one command."""
         router = self._sockets["commands"]
         while True:
-            frames = await router.recv_multipart()
-            reply = await self._handle_command(frames[1:])
-            try:
-                payload = reply.to_bytes()
-            except FrameError:
-                log.exception("command reply %s is not JSON-ready", reply.id)
-                payload = Reply.failure(reply.id, "internal", _INTERNAL).to_bytes()
-            if len(payload) > MAX_BODY_BYTES:
-                log.warning(
-                    "reply %s is %d bytes, over the %d-byte limit: sent too_large instead",
-                    reply.id,
-                    len(payload),
-                    MAX_BODY_BYTES,
-                )
-                payload = Reply.failure(reply.id, "too_large", _TOO_LARGE).to_bytes()
-            try:
-                await router.send_multipart([frames[0], payload])
-            except zmq.ZMQError as exc:
-                log.warning("reply %s to a desk that left was dropped: %s", reply.id, exc)
+            received = [await router.recv_multipart()]
+            while len(received) < _MAX_GROUP:
+                try:
+                    received.append(await router.recv_multipart(flags=zmq.NOBLOCK))
+                except zmq.Again:
+                    break
+            replies = await self._handle_commands([frames[1:] for frames in received])
+            for frames, reply in zip(received, replies, strict=True):
+                await self._send_reply(router, frames[0], reply)
 
-    async def _handle_command(self, payload: list[bytes]) -> Reply:
-        if len(payload) != 1:
-            log.warning("dropped a command of %d frames", len(payload))
-            return Reply.failure(None, "bad_request", f"a command is 1 frame, got {len(payload)}")
+    async def _send_reply(self, router: zmq.asyncio.Socket, identity: bytes, reply: Reply) -> None:
         try:
-            envelope = CommandEnvelope.from_bytes(payload[0])
-        except FrameError as exc:
-            log.warning("refused a bad command: %s", exc)
-            return Reply.failure(readable_id(payload[0]), "bad_request", str(exc))
+            payload = reply.to_bytes()
+        except FrameError:
+            log.exception("command reply %s is not JSON-ready", reply.id)
+            payload = Reply.internal(reply.id).to_bytes()
+        if len(payload) > MAX_BODY_BYTES:
+            log.warning(
+                "reply %s is %d bytes, over the %d-byte limit: sent too_large instead",
+                reply.id,
+                len(payload),
+                MAX_BODY_BYTES,
+            )
+            payload = Reply.failure(reply.id, "too_large", _TOO_LARGE).to_bytes()
         try:
-            reply = await self._on_command(envelope)
+            await router.send_multipart([identity, payload])
+        except zmq.ZMQError as exc:
+            log.warning("reply %s to a desk that left was dropped: %s", reply.id, exc)
+
+    async def _handle_commands(self, payloads: list[list[bytes]]) -> list[Reply]:
+        """One reply per payload, in order: bad frames are answered here, the rest by the
+        hub's handler."""
+        replies: list[Reply | None] = []
+        envelopes: list[CommandEnvelope] = []
+        for payload in payloads:
+            if len(payload) != 1:
+                log.warning("dropped a command of %d frames", len(payload))
+                message = f"a command is 1 frame, got {len(payload)}"
+                replies.append(Reply.failure(None, "bad_request", message))
+                continue
+            try:
+                envelopes.append(CommandEnvelope.from_bytes(payload[0]))
+            except FrameError as exc:
+                log.warning("refused a bad command: %s", exc)
+                replies.append(Reply.failure(readable_id(payload[0]), "bad_request", str(exc)))
+                continue
+            except Exception as exc:  # noqa: BLE001 - e.g. JSON nested too deep: RecursionError
+                log.warning("refused a command that could not be read: %r", exc)
+                message = "The command could not be read"
+                replies.append(Reply.failure(readable_id(payload[0]), "bad_request", message))
+                continue
+            replies.append(None)
+        answers = iter(await self._answer(envelopes))
+        return [reply if reply is not None else next(answers) for reply in replies]
+
+    async def _answer(self, envelopes: list[CommandEnvelope]) -> list[Reply]:
+        if not envelopes:
+            return []
+        if self._on_command is not None:
+            return [await self._answer_one(self._on_command, env) for env in envelopes]
+        assert self._on_commands is not None
+        try:
+            replies = await self._on_commands(envelopes)
+            if len(replies) != len(envelopes) or not all(isinstance(r, Reply) for r in replies):
+                raise TypeError("on_commands must return one Reply per command")
+        except Exception:
+            log.exception("a group of %d commands failed", len(envelopes))
+            return [Reply.internal(env.id) for env in envelopes]
+        return replies
+
+    @staticmethod
+    async def _answer_one(handler: CommandHandler, envelope: CommandEnvelope) -> Reply:
+        try:
+            reply = await handler(envelope)
             if not isinstance(reply, Reply):
                 raise TypeError(f"on_command returned {type(reply).__name__}, not Reply")
         except Exception:
             log.exception("command %s (%s) failed", envelope.command, envelope.id)
-            return Reply.failure(envelope.id, "internal", _INTERNAL)
+            return Reply.internal(envelope.id)
         return reply
 
     # -- presence -----------------------------------------------------------------------

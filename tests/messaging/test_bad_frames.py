@@ -11,7 +11,7 @@ import zmq
 import zmq.asyncio
 
 from messaging.command_client import CommandClient
-from messaging.envelope import Reply
+from messaging.envelope import CommandEnvelope, Reply
 from messaging.hub_sockets import HubSockets
 from messaging.kvmsg import KVMsg
 from messaging.protocol import ICANHAZ, Ports
@@ -94,6 +94,7 @@ async def test_command_socket_answers_bad_requests(
         ([b"a", b"b"], None, "1 frame"),
         ([b""], None, "not valid"),
         ([bad_id.encode()], ID, "command"),
+        ([b"[" * 100_000], None, "nested too deep"),  # under the size limit, past recursion
     ]
     for frames, reply_id, reason in cases:
         await dealer.send_multipart(frames)
@@ -105,6 +106,24 @@ async def test_command_socket_answers_bad_requests(
         assert reason in (reply.message or "")
     assert store.calls == []
     await hub_still_serves(hub, make_replica, store)
+
+
+async def test_a_bad_command_in_a_burst_costs_only_itself(hub: HubSockets, raw, store) -> None:
+    """Commands that arrive together are taken together: one unreadable among them is
+    answered on its own, and the others still run."""
+    dealer = raw(zmq.DEALER, f"tcp://127.0.0.1:{hub.ports.commands}")
+    good = [
+        CommandEnvelope.new("put", {"key": f"/referral/{i}", "body": {"n": i}}, actor=1, desk="d")
+        for i in range(3)
+    ]
+    burst = [good[0].to_bytes(), b"[" * 100_000, good[1].to_bytes(), good[2].to_bytes()]
+    for payload in burst:
+        await dealer.send_multipart([payload])
+    replies = [Reply.from_bytes((await recv(dealer))[0]) for _ in burst]
+    assert sorted((r.id or "", r.ok) for r in replies) == sorted(
+        [(env.id, True) for env in good] + [("", False)]
+    )
+    assert [env.id for env in store.calls] == [env.id for env in good]
 
 
 async def test_collector_drops_bad_presence(hub: HubSockets, raw, make_replica, store) -> None:
@@ -175,6 +194,7 @@ async def test_replica_drops_bad_frames_from_a_fake_hub(base_port: int, raw, mak
             [b"/staff/1", seq, b"", b"", b"{}"],  # outside the asked subtree
             [b"/referral/3", seq, b"", b"", b"not json"],
             [b"/referral/4", seq, b"", b"", b""],
+            [b"/referral/5", seq, b"", b"", b'{"a":' * 50_000],  # past the recursion limit
             [b"KTHXBAI", seq, b"", b"", b"/visit/"],  # for another subtree
             [b"/referral/1", seq, b"", b"", b'{"patient":"Ada"}'],
             [b"KTHXBAI", seq, b"", b"", b"/referral/"],
@@ -187,6 +207,7 @@ async def test_replica_drops_bad_frames_from_a_fake_hub(base_port: int, raw, mak
             [b"junk"],
             [b"/referral/2", b"\x00", b"", b"", b"{}"],
             [b"/referral/2", (6).to_bytes(8, "big"), b"", b"", b"[]"],  # not applied
+            [b"/referral/2", (6).to_bytes(8, "big"), b"", b"", b"[" * 50_000],
             [b"KTHXBAI", (6).to_bytes(8, "big"), b"", b"", b""],
             [b"/referral/2", (6).to_bytes(8, "big"), b"", b"", b'{"patient":"Bo"}'],
         ):

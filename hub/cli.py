@@ -1,81 +1,161 @@
-"""The `hubdesk` command line. Heavy modules load inside each command, so `hubdesk desk`
-never imports the database layer."""
+"""The `hubdesk` command line: the entry point, and the one table of shared options.
+
+Every command is a typer command in `hub.cli_app`, its options built from the `Opt`s here.
+Typer, and the pydantic it checks values with, cost a desk tens of milliseconds and about
+10 MB before its board shows, so `main()` opens a desk from a plain command line
+(`desk_args`: known options, values that need no checking) without loading either. Anything
+else (help, a mistyped option, a value to refuse) goes to typer, which says what is wrong in
+its own words. Heavy modules load inside each command, so `hubdesk desk` never imports the
+database layer.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 import os
 import sys
-from datetime import date
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-from hub.keys_cli import keys_app
 from messaging.protocol import DEFAULT_PORT
 
-app = typer.Typer(
-    help="Hub Desk: live referral board and joint-visit coordination for a crisis hub.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-referral_app = typer.Typer(help="Work with referrals on a running hub.", no_args_is_help=True)
-app.add_typer(referral_app, name="referral")
-app.add_typer(keys_app, name="keys")
-staff_app = typer.Typer(help="Add and list the hub's staff.", no_args_is_help=True)
-app.add_typer(staff_app, name="staff")
-shift_app = typer.Typer(help="Put staff on shift.", no_args_is_help=True)
-app.add_typer(shift_app, name="shift")
-
-HostOpt = Annotated[str, typer.Option("--host", help="Hub address.", envvar="HUBDESK_HOST")]
 PORT_MIN, PORT_MAX = 1024, 65531  # P..P+3 must all be unprivileged, valid ports
-PortOpt = Annotated[
+
+
+@dataclass(frozen=True)
+class Opt:
+    """One command-line option, defined once for typer (`hub.cli_app.option`) and for the
+    desk's quick path (`desk_args`)."""
+
+    flag: str
+    help: str
+    default: Any = None
+    kind: type = str  # str, int or Path
+    envvar: str | None = None
+    min: int | None = None
+    max: int | None = None
+
+    def plain_value(self, text: str) -> Any:
+        """`text` as this option's value if it plainly is one (digits for a number, within
+        range; no leading "-"), else None: typer then checks it and explains."""
+        if not text or text.startswith("-"):
+            return None
+        if self.kind is int:
+            if not (text.isascii() and text.isdigit()) or (text[0] == "0" and text != "0"):
+                return None
+            value = int(text)
+            too_low = self.min is not None and value < self.min
+            return None if too_low or (self.max is not None and value > self.max) else value
+        return Path(text) if self.kind is Path else text
+
+
+HOST = Opt("--host", "Hub address.", "127.0.0.1", envvar="HUBDESK_HOST")
+PORT = Opt(
+    "--port",
+    "Hub base port P (uses P..P+3).",
+    DEFAULT_PORT,
     int,
-    typer.Option(
-        "--port",
-        help="Hub base port P (uses P..P+3).",
-        envvar="HUBDESK_PORT",
-        min=PORT_MIN,
-        max=PORT_MAX,
-    ),
-]
-ActorOpt = Annotated[
-    int, typer.Option("--as", help="Your staff id (the acting staff member).", envvar="HUBDESK_AS")
-]
-DeskOpt = Annotated[str, typer.Option("--desk-id", help="This desk's name.", envvar="HUBDESK_DESK")]
-HubKeyOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--hub-key",
-        help="The hub's public key file (hub.key), for a hub run with --keys.",
-        envvar="HUBDESK_HUB_KEY",
-    ),
-]
-DeskKeyOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--desk-key",
-        help="This desk's secret key file (NAME.key_secret, mode 0600).",
-        envvar="HUBDESK_DESK_KEY",
-    ),
-]
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Database URL (default: SQLite in your data folder).", envvar="HUBDESK_DB_URL"
-    ),
-]
+    envvar="HUBDESK_PORT",
+    min=PORT_MIN,
+    max=PORT_MAX,
+)
+ACTOR = Opt("--as", "Your staff id (the acting staff member).", 1, int, envvar="HUBDESK_AS")
+DESK_ID = Opt("--desk-id", "This desk's name.", "", envvar="HUBDESK_DESK")
+DESK_LOG = Opt(
+    "--log-file", "Where the desk logs (never the screen).", None, Path, envvar="HUBDESK_DESK_LOG"
+)
+HUB_KEY = Opt(
+    "--hub-key",
+    "The hub's public key file (hub.key), for a hub run with --keys.",
+    None,
+    Path,
+    envvar="HUBDESK_HUB_KEY",
+)
+DESK_KEY = Opt(
+    "--desk-key",
+    "This desk's secret key file (NAME.key_secret, mode 0600).",
+    None,
+    Path,
+    envvar="HUBDESK_DESK_KEY",
+)
+
+DESK_OPTIONS: dict[str, Opt] = {
+    "host": HOST,
+    "port": PORT,
+    "actor": ACTOR,
+    "desk_id": DESK_ID,
+    "log_file": DESK_LOG,
+    "hub_key": HUB_KEY,
+    "desk_key": DESK_KEY,
+}
+"""`hubdesk desk`'s options by parameter name, in the order its help lists them."""
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(message, err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
+def desk_args(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, Any] | None:
+    """`open_desk`'s arguments from the words after `desk` and the environment, as typer
+    would read them; None unless every word is a known option (`--flag value` or
+    `--flag=value`, each once) and every value plainly valid. An empty variable counts as
+    unset, as in typer."""
+    names = {opt.flag: name for name, opt in DESK_OPTIONS.items()}
+    given: dict[str, str] = {}
+    words = iter(argv)
+    for word in words:
+        flag, equals, text = word.partition("=")
+        name = names.get(flag)
+        if name is None or name in given:
+            return None
+        if not equals:
+            following = next(words, None)
+            if following is None:
+                return None
+            text = following
+        given[name] = text
+    values: dict[str, Any] = {}
+    for name, opt in DESK_OPTIONS.items():
+        text = given.get(name)
+        if text is None and opt.envvar is not None:
+            text = environ.get(opt.envvar) or None
+        if text is None:
+            values[name] = opt.default
+            continue
+        value = opt.plain_value(text)
+        if value is None:
+            return None
+        values[name] = value
+    return values
 
 
-def _curve(hub_key: Path | None, desk_key: Path | None) -> dict[str, Any]:
+def fail(message: str, code: int = 1) -> SystemExit:
+    """Say what is wrong on stderr (in red on a terminal); raise what this returns."""
+    text = f"\x1b[31m{message}\x1b[0m" if sys.stderr.isatty() else message
+    sys.stderr.write(f"{text}\n")
+    sys.stderr.flush()
+    return SystemExit(code)
+
+
+def open_desk(
+    *,
+    host: str,
+    port: int,
+    actor: int,
+    desk_id: str,
+    log_file: Path | None,
+    hub_key: Path | None,
+    desk_key: Path | None,
+) -> None:
+    """`hubdesk desk`: check what can be checked at once, then run the desk's app."""
+    curve = curve_keys(hub_key, desk_key)
+    desk_id = desk_id or default_desk_id()
+    check_connectable(host, port, actor, desk_id)
+    from hub.logs import configure_logging, default_desk_log
+    from screens.main import run_desk
+
+    configure_logging(log_file or default_desk_log())
+    run_desk(host=host, port=port, desk_id=desk_id, actor=actor, **curve)
+
+
+def curve_keys(hub_key: Path | None, desk_key: Path | None) -> dict[str, Any]:
     """Replica/CommandClient keyword arguments for a hub with keys; {} without them."""
     if hub_key is None and desk_key is None:
         return {}
@@ -95,382 +175,11 @@ def _curve(hub_key: Path | None, desk_key: Path | None) -> dict[str, Any]:
         raise fail(str(exc)) from None
 
 
-def _settings(**overrides: Any) -> Any:
-    from pydantic import ValidationError as SettingsError
-
-    from hub.settings import HubSettings
-
-    try:
-        return HubSettings(**{k: v for k, v in overrides.items() if v is not None})
-    except SettingsError as exc:
-        first = exc.errors()[0]
-        raise fail(f"Bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-
-
-@app.command()
-def init(
-    db: DbOpt = None,
-    admin: Annotated[
-        str | None, typer.Option(help="Name of the hub's first administrator (a new hub only).")
-    ] = None,
-) -> None:
-    """Create or upgrade the database schema; with --admin, add the first administrator."""
-    from hub.bootstrap import create_first_admin, staff_count
-    from hub.db import DatabaseUrlError, make_engine
-    from hub.migrate import upgrade
-    from models.errors import DomainError
-
-    settings = _settings(db_url=db)
-    try:
-        engine = make_engine(settings.db_url)
-        upgrade(engine)
-    except DatabaseUrlError as exc:
-        raise fail(str(exc)) from None
-    except Exception as exc:  # a database that cannot be reached or opened
-        raise fail(f"Could not prepare the database: {exc}") from None
-    typer.echo(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
-    if admin is not None:
-        try:
-            staff_id = create_first_admin(engine, admin)
-        except DomainError as exc:
-            raise fail(exc.message) from None
-        typer.echo(
-            f"{admin} is the hub's administrator: staff id {staff_id} (use --as {staff_id})."
-        )
-    elif not staff_count(engine):
-        typer.echo(
-            'No staff yet: run `hubdesk init --admin "Your Name"` to add the first administrator.'
-        )
-
-
-@app.command()
-def serve(
-    db: DbOpt = None,
-    bind: Annotated[
-        str | None, typer.Option(help="Address to listen on.", envvar="HUBDESK_BIND")
-    ] = None,
-    port: Annotated[
-        int | None,
-        typer.Option(
-            help="Base port P (uses P..P+3).", envvar="HUBDESK_PORT", min=PORT_MIN, max=PORT_MAX
-        ),
-    ] = None,
-    insecure: Annotated[
-        bool, typer.Option(help="Allow a non-loopback bind without encryption (trusted LAN only).")
-    ] = False,
-    log_file: Annotated[Path | None, typer.Option(help="Where the hub logs.")] = None,
-    keys: Annotated[
-        Path | None,
-        typer.Option(
-            "--keys",
-            help="Keys folder from `hubdesk keys init`: CURVE, and only allowed desks get in.",
-            show_default=False,
-        ),
-    ] = None,
-    demo_seed: Annotated[int | None, typer.Option(hidden=True)] = None,
-    demo_feed: Annotated[float, typer.Option(hidden=True)] = 0.0,
-    parent: Annotated[
-        int | None, typer.Option(hidden=True, help="Stop when this process id is gone.")
-    ] = None,
-    fixed_now: Annotated[
-        str | None, typer.Option(hidden=True, help="Testing only: freeze the hub's clock.")
-    ] = None,
-) -> None:
-    """Run the hub server: owns the database and keeps every desk in step."""
-    from hub.runner import run_hub
-
-    frozen = None
-    if fixed_now is not None:
-        from datetime import datetime
-
-        try:
-            frozen = datetime.fromisoformat(fixed_now)
-        except ValueError:
-            raise fail(f"--fixed-now {fixed_now!r} is not an ISO time") from None
-        if frozen.tzinfo is None:
-            raise fail("--fixed-now needs a time zone, e.g. 2026-11-23T10:00:00+00:00")
-    settings = _settings(
-        db_url=db,
-        bind=bind,
-        port=port,
-        log_file=log_file,
-        insecure=insecure or None,
-        keys_dir=keys,
-    )
-    run_hub(settings, demo_seed=demo_seed, demo_feed=demo_feed, fixed_now=frozen, parent=parent)
-
-
-@app.command()
-def desk(
-    host: HostOpt = "127.0.0.1",
-    port: PortOpt = DEFAULT_PORT,
-    actor: ActorOpt = 1,
-    desk_id: DeskOpt = "",
-    log_file: Annotated[
-        Path | None,
-        typer.Option(help="Where the desk logs (never the screen).", envvar="HUBDESK_DESK_LOG"),
-    ] = None,
-    hub_key: HubKeyOpt = None,
-    desk_key: DeskKeyOpt = None,
-) -> None:
-    """Open a desk: the live referral board of a running hub."""
-    curve = _curve(hub_key, desk_key)
-    desk_id = desk_id or _default_desk_id()
-    _check_connectable(host, port, actor, desk_id)
-    from hub.logs import configure_logging, default_desk_log
-    from screens.main import run_desk
-
-    configure_logging(log_file or default_desk_log())
-    run_desk(host=host, port=port, desk_id=desk_id, actor=actor, **curve)
-
-
-@app.command()
-def demo(
-    seed: Annotated[int, typer.Option(help="Seed for the synthetic data (repeatable).")] = 7,
-    port: Annotated[
-        int | None,
-        typer.Option(help="Base port (default: 5570, or a free one).", min=PORT_MIN, max=PORT_MAX),
-    ] = None,
-    every: Annotated[float, typer.Option(help="Seconds between new demo referrals.")] = 8.0,
-) -> None:
-    """Start a hub with realistic synthetic data and open a desk on it."""
-    from hub.demo import run_demo
-
-    run_demo(seed=seed, port=port, every=every)
-
-
-@referral_app.command("add")
-def referral_add(
-    name: Annotated[str, typer.Option(help="The person's name.")],
-    source: Annotated[
-        str,
-        typer.Option(
-            help="gp, ambulance, emergency_department, hospital_ward, care_home, nhs_111, "
-            "family_or_self or other."
-        ),
-    ],
-    need: Annotated[
-        list[str],
-        typer.Option(help="A team needed (CRT, NUR, THY, MH, REA); repeat for a joint visit."),
-    ],
-    nhs: Annotated[str | None, typer.Option(help="NHS number (optional).")] = None,
-    dob: Annotated[str | None, typer.Option(help="Date of birth, YYYY-MM-DD.")] = None,
-    address: Annotated[str, typer.Option()] = "",
-    postcode: Annotated[str, typer.Option()] = "",
-    phone: Annotated[str, typer.Option()] = "",
-    reason: Annotated[str, typer.Option(help="Why they were referred.")] = "",
-    referrer: Annotated[str, typer.Option(help="Who referred them.")] = "",
-    priority: Annotated[str, typer.Option(help="crisis, urgent or routine.")] = "crisis",
-    host: HostOpt = "127.0.0.1",
-    port: PortOpt = DEFAULT_PORT,
-    actor: ActorOpt = 1,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the reply as JSON.")] = False,
-    hub_key: HubKeyOpt = None,
-    desk_key: DeskKeyOpt = None,
-) -> None:
-    """Log a new referral on a running hub."""
-    if dob:
-        try:
-            date.fromisoformat(dob)
-        except ValueError:
-            raise fail(f"--dob {dob!r} is not a date like 1941-03-07") from None
-    args = {
-        "patient": {
-            "name": name,
-            "nhs_number": nhs,
-            "date_of_birth": dob,
-            "address": address,
-            "postcode": postcode,
-            "phone": phone,
-        },
-        "source": source,
-        "referrer_name": referrer,
-        "reason": reason,
-        "needs": need,
-        "priority": priority,
-    }
-    result = _call(host, port, actor, "create_referral", args, hub_key=hub_key, desk_key=desk_key)
-    if as_json:
-        typer.echo(json.dumps(result))
-    else:
-        typer.echo(f"Referral {result['referral_id']} logged for {name}.")
-
-
-@referral_app.command("list")
-def referral_list(
-    host: HostOpt = "127.0.0.1",
-    port: PortOpt = DEFAULT_PORT,
-    actor: ActorOpt = 1,
-    include_closed: Annotated[
-        bool, typer.Option("--all", help="Include closed referrals.")
-    ] = False,
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 500,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    hub_key: HubKeyOpt = None,
-    desk_key: DeskKeyOpt = None,
-) -> None:
-    """List referrals on a running hub (open ones, most recent first)."""
-    from hub.report import print_referrals
-
-    result = _call(
-        host,
-        port,
-        actor,
-        "list_referrals",
-        {"open_only": not include_closed, "limit": limit},
-        hub_key=hub_key,
-        desk_key=desk_key,
-    )
-    if as_json:
-        typer.echo(json.dumps(result["referrals"], indent=2))
-    else:
-        print_referrals(result["referrals"])
-
-
-@app.command()
-def handover(
-    host: HostOpt = "127.0.0.1",
-    port: PortOpt = DEFAULT_PORT,
-    actor: ActorOpt = 1,
-    now: Annotated[
-        bool, typer.Option("--now", help="Build one now instead of the latest.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    hub_key: HubKeyOpt = None,
-    desk_key: DeskKeyOpt = None,
-) -> None:
-    """Print the latest shift handover (or one built now) from a running hub."""
-    from hub.report import print_handover
-
-    body = _call(
-        host, port, actor, "get_handover", {"build_now": now}, hub_key=hub_key, desk_key=desk_key
-    )
-    if as_json:
-        typer.echo(json.dumps(body, indent=2))
-    else:
-        print_handover(body)
-
-
-@staff_app.command("add")
-def staff_add(
-    name: Annotated[str, typer.Option(help="Their name.")],
-    team: Annotated[str, typer.Option(help="CRT, NUR, THY, MH or REA.")],
-    role: Annotated[
-        str, typer.Option(help="coordinator, clinician, liaison, supervisor or admin.")
-    ] = "clinician",
-    patch: Annotated[str, typer.Option(help='Postcode districts they cover, e.g. "LE1 LE2".')] = "",
-    host: HostOpt = "127.0.0.1",
-    port: PortOpt = DEFAULT_PORT,
-    actor: ActorOpt = 1,
-) -> None:
-    """Add a member of staff (administrators only)."""
-    args = {"name": name, "team": team.upper(), "role": role, "patch": patch}
-    result = _call(host, port, actor, "add_staff", args)
-    typer.echo(f"{name} added: staff id {result['staff_id']}.")
-
-
-@staff_app.command("list")
-def staff_list(
-    team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
-    host: HostOpt = "127.0.0.1",
-    port: PortOpt = DEFAULT_PORT,
-    actor: ActorOpt = 1,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """List the hub's staff with their status and shift."""
-    from hub.report import print_staff
-
-    args = {"team": team.upper()} if team else {}
-    staff = _call(host, port, actor, "list_staff", args)["staff"]
-    if as_json:
-        typer.echo(json.dumps(staff, indent=2))
-    else:
-        print_staff(staff)
-
-
-@shift_app.command("add")
-def shift_add(
-    staff: Annotated[int, typer.Option("--staff", help="Their staff id.")],
-    start: Annotated[str, typer.Option(help="Start time, HH:MM (hub time).")],
-    end: Annotated[str, typer.Option(help="End time, HH:MM; earlier than start means overnight.")],
-    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")] = None,
-    tz: Annotated[
-        str, typer.Option(help="Time zone of the times.", envvar="HUBDESK_TIMEZONE")
-    ] = "Europe/London",
-    host: HostOpt = "127.0.0.1",
-    port: PortOpt = DEFAULT_PORT,
-    actor: ActorOpt = 1,
-) -> None:
-    """Put someone on shift (coordinators and administrators)."""
-    from hub.shifts import ShiftTimeError, shift_times
-
-    try:
-        starts, ends = shift_times(start, end, day, tz)
-    except ShiftTimeError as exc:
-        raise fail(str(exc)) from None
-    args = {"staff_id": staff, "starts_at": starts.isoformat(), "ends_at": ends.isoformat()}
-    result = _call(host, port, actor, "add_shift", args)
-    typer.echo(f"Shift {result['shift_id']} added: {starts:%a %d %b %H:%M} to {ends:%H:%M %Z}.")
-
-
-def _call(
-    host: str,
-    port: int,
-    actor: int,
-    command: str,
-    args: dict[str, Any],
-    *,
-    hub_key: Path | None = None,
-    desk_key: Path | None = None,
-) -> dict[str, Any]:
-    from messaging.command_client import CommandClient, CommandRefused, HubUnavailable
-
-    # Commands without --hub-key/--desk-key options still follow the environment.
-    env_hub, env_desk = os.environ.get("HUBDESK_HUB_KEY"), os.environ.get("HUBDESK_DESK_KEY")
-    hub_key = hub_key or (Path(env_hub) if env_hub else None)
-    desk_key = desk_key or (Path(env_desk) if env_desk else None)
-    curve = _curve(hub_key, desk_key)
-    # Retry warnings belong in a log, not before the one-line message below.
-    logging.getLogger("messaging").addHandler(logging.NullHandler())
-
-    import zmq
-
-    from messaging.protocol import FrameError
-
-    desk = _default_desk_id("cli")
-    _check_connectable(host, port, actor, desk)
-
-    async def go() -> dict[str, Any]:
-        async with CommandClient(
-            host=host, port=port, actor=actor, desk=desk, timeout=3.0, retries=2, **curve
-        ) as client:
-            return await client.call(command, args)
-
-    try:
-        return asyncio.run(go())
-    except (ValueError, zmq.ZMQError, FrameError) as exc:
-        raise fail(f"Cannot reach hub at {host}:{port}: {exc}") from None
-    except CommandRefused as exc:
-        where = f" ({exc.field})" if exc.field else ""
-        raise fail(f"Refused{where}: {exc.message}") from None
-    except HubUnavailable:
-        hint = (
-            " If it runs with --keys, check that this desk's public key is on its allow-list "
-            "and that --hub-key is that hub's hub.key."
-            if curve
-            else " If it runs with --keys, pass --hub-key and --desk-key."
-        )
-        raise fail(
-            f"No hub answered at {host}:{port}. Start one with `hubdesk serve` or `hubdesk demo`."
-            + hint,
-            2,
-        ) from None
-
-
-def _check_connectable(host: str, port: int, actor: int, desk: str) -> None:
+def check_connectable(host: str, port: int, actor: int, desk: str) -> None:
     """Fail with one clear line (no traceback) if these settings cannot even be tried: a
     host ZeroMQ cannot parse, a port out of range, a bad staff id or desk name."""
     import zmq
+    import zmq.asyncio
 
     from messaging.envelope import CommandEnvelope
     from messaging.protocol import FrameError, Ports
@@ -478,21 +187,19 @@ def _check_connectable(host: str, port: int, actor: int, desk: str) -> None:
     try:
         ports = Ports.from_base(port)
         CommandEnvelope.new("ping", actor=actor, desk=desk)
-        context = zmq.Context()
+        # A plain socket on the context the desk's (or command's) sockets use next: a
+        # context of its own would cost a desk two threads and a megabyte for this probe.
+        context = zmq.Context.shadow(zmq.asyncio.Context.instance().underlying)
+        probe = context.socket(zmq.DEALER)
         try:
-            probe = context.socket(zmq.DEALER)
-            try:
-                probe.connect(f"tcp://{host}:{ports.commands}")
-            finally:
-                probe.close(linger=0)
+            probe.connect(f"tcp://{host}:{ports.commands}")
         finally:
-            context.term()
+            probe.close(linger=0)
     except (ValueError, zmq.ZMQError, FrameError) as exc:
         raise fail(f"Cannot reach hub at {host}:{port}: {exc}") from None
 
 
-def _default_desk_id(prefix: str = "desk") -> str:
-    import os
+def default_desk_id(prefix: str = "desk") -> str:
     import socket
 
     host = "".join(c for c in socket.gethostname() if c.isalnum() or c in "-_.")[:40]
@@ -500,8 +207,15 @@ def _default_desk_id(prefix: str = "desk") -> str:
 
 
 def main() -> None:
+    argv = sys.argv[1:]
     try:
-        app()
+        args = desk_args(argv[1:], os.environ) if argv[:1] == ["desk"] else None
+        if args is not None:
+            open_desk(**args)
+        else:
+            from hub.cli_app import app
+
+            app()
     except KeyboardInterrupt:
         sys.exit(130)
 

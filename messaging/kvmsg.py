@@ -17,10 +17,12 @@ from typing import Any
 
 from messaging.protocol import (
     HUGZ,
+    ID_PATTERN,
     KTHXBAI,
     MAX_BODY_BYTES,
     MAX_KEY_BYTES,
     SPECIAL_KEYS,
+    SUBTREES,
     FrameError,
     split_key,
 )
@@ -32,6 +34,8 @@ _MAX_SEQUENCE = 2**64 - 1
 _PROPERTY_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FRAME_TYPES = (bytes, bytearray, memoryview)
+_PLAIN_KEY = re.compile(f"(?:{'|'.join(map(re.escape, SUBTREES))}){ID_PATTERN.pattern}")
+"""A key `split_key` accepts (subtree, then an id), once its length is known to be fine."""
 
 
 def _check_key(key: object) -> None:
@@ -137,7 +141,24 @@ class KVMsg:
         if len(body) > MAX_BODY_BYTES:
             raise FrameError(f"body is larger than {MAX_BODY_BYTES} bytes")
         (sequence,) = _SEQUENCE.unpack(seq_frame)
+        if (
+            not props
+            and len(uuid) in (0, 16)
+            and (key in SPECIAL_KEYS or _PLAIN_KEY.fullmatch(key))
+        ):
+            return cls._checked(key, sequence, uuid, body)
         return cls(key, sequence, uuid, _parse_properties(props), body)
+
+    @classmethod
+    def _checked(cls, key: str, sequence: int, uuid: bytes, body: bytes) -> KVMsg:
+        """The usual message (a known subtree's key, no properties), its fields already
+        checked by `from_frames`: __post_init__ would check them all again, and a snapshot
+        is 2,000+ messages."""
+        msg = object.__new__(cls)
+        fields = {"key": key, "sequence": sequence, "uuid": uuid, "properties": {}, "body": body}
+        for name, value in fields.items():
+            object.__setattr__(msg, name, value)
+        return msg
 
     # -- JSON bodies --------------------------------------------------------------------
 
@@ -174,6 +195,8 @@ class KVMsg:
             value = json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise FrameError("body is not valid UTF-8 JSON") from None
+        except RecursionError:
+            raise FrameError("body is JSON nested too deep") from None
         if not isinstance(value, dict):
             raise FrameError(f"body is JSON {type(value).__name__}, not an object")
         return value

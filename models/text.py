@@ -56,14 +56,22 @@ def clean_text(
     Raises ValidationError (with `field`, if given) when the cleaned text is longer than
     `max_length`. The result is idempotent: cleaning it again changes nothing.
     """
-    text = _ESCAPE_SEQUENCE.sub("", value)
-    text = _LINE_BREAK.sub("\n", text).replace("\t", " ")
-    if not multiline:
-        text = text.replace("\n", " ")
-    text = "".join(char for char in text if _keep(char, multiline)).strip()
+    # Nothing removed or replaced below is printable (control characters, escapes, line
+    # breaks, tabs, bidi controls, lone surrogates), so printable text only loses its outer
+    # spaces. Most text is like that, and a desk cleans thousands of fields as it starts.
+    printable = isinstance(value, str) and value.isprintable()
+    text = value.strip() if printable else _clean(value, multiline)
     if max_length is not None and len(text) > max_length:
         what = f"{field.replace('_', ' ').capitalize()} is" if field else "Text is"
         raise ValidationError(
             f"{what} too long: {len(text)} characters (at most {max_length})", field=field
         )
     return text
+
+
+def _clean(value: str, multiline: bool) -> str:
+    text = _ESCAPE_SEQUENCE.sub("", value)
+    text = _LINE_BREAK.sub("\n", text).replace("\t", " ")
+    if not multiline:
+        text = text.replace("\n", " ")
+    return "".join(char for char in text if _keep(char, multiline)).strip()

@@ -71,8 +71,9 @@ def alert_row(key: str, body: Mapping[str, Any]) -> AlertRow | None:
 
 
 def alert_rows(data: Mapping[str, Mapping[str, Any]]) -> list[AlertRow]:
-    """Live alerts, waiting ones first, newest first within each."""
-    rows = [r for k, b in data.items() if k.startswith(ALERT) and (r := alert_row(k, b))]
+    """Live alerts, waiting ones first, newest first within each. Scans the keys and reads
+    only the alerts' bodies (a replica parses a referral's each time it is read)."""
+    rows = [r for k in data if k.startswith(ALERT) and (r := alert_row(k, data[k]))]
     return sorted(rows, key=lambda r: (not r.waiting, -r.raised_at.timestamp(), r.id))
 
 

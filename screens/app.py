@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
-from messaging.protocol import ALERT
+from messaging.protocol import ALERT, DESK
 from models.enums import AlertKind
 from models.text import clean_text
 from screens.alerts import (
@@ -24,11 +24,8 @@ from screens.alerts import (
     alert_rows,
     strip_text,
 )
-from screens.assign import AssignScreen
-from screens.detail import ReferralDetailScreen
 from screens.handover import HANDOVER_KEY, HandoverScreen
 from screens.help import HelpScreen, key_help
-from screens.intake import IntakeScreen
 from screens.messages import (
     HubKeyChanged,
     HubLost,
@@ -42,11 +39,15 @@ from screens.widgets.board import ReferralBoard
 from screens.widgets.board_panel import BoardPanel
 from screens.widgets.status_bar import Connection, HubStatusBar
 
+if TYPE_CHECKING:  # these screens load when first opened: a desk starts without them
+    from screens.assign import AssignScreen
+    from screens.detail import ReferralDetailScreen
+
 LISTENER = "hub-listener"
 
 
 class ReplicaLike(Protocol):
-    data: dict[str, dict[str, Any]]
+    data: Mapping[str, dict[str, Any]]
 
     def events(self) -> Any: ...
 
@@ -143,13 +144,23 @@ class DeskApp(App[None]):
         with self.batch_update():
             self.model.load(self.replica.data)
             self._show_model()
+            if not self.board.view.filtered:
+                # The same counts as the board's `Counted`, which comes up through the panel
+                # and the screen a frame or more later: shown with the board, not after it.
+                self.status_bar.counts = self.model.counts(self.clock())
             self.status_bar.set_connection(Connection.CONNECTED)
 
     @on(HubKeyChanged)
     def _key_changed(self, message: HubKeyChanged) -> None:
+        """A referral's change goes to the board; a desk's (presence) changes only the count
+        of desks online, never the board's rows."""
+        if not self.model.apply(message.key, message.body):
+            return
+        if message.key.startswith(DESK):
+            self.status_bar.desks_online = len(self.model.desks)
+            return
         with self.batch_update():
-            if self.model.apply(message.key, message.body):
-                self._show_model()
+            self.board.show_rows(self.model.rows.values())
 
     @on(HubResyncing)
     def _resyncing(self, message: HubResyncing) -> None:
@@ -165,7 +176,10 @@ class DeskApp(App[None]):
 
     @on(ReferralBoard.Counted)
     def _counted(self, message: ReferralBoard.Counted) -> None:
-        self.status_bar.counts = message.counts
+        # May arrive after the board's screen is gone (the desk closing): nothing to show.
+        bar = self.query_one_optional(HubStatusBar)
+        if bar is not None:
+            bar.counts = message.counts
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures are shown: the status bar and a notification."""
@@ -248,27 +262,33 @@ class DeskApp(App[None]):
     # -- intake and referral detail -------------------------------------------------------
 
     def action_new_referral(self) -> None:
+        from screens.intake import IntakeScreen
+
         self.push_screen(IntakeScreen())
 
     @on(ReferralBoard.RowSelected)
     def _referral_chosen(self, message: ReferralBoard.RowSelected) -> None:
-        key = message.row_key.value
-        if not isinstance(message.data_table, ReferralBoard) or not key:
-            return
-        if ReferralDetailScreen.shows(key):
-            self.push_screen(ReferralDetailScreen(key))
+        from screens.detail import ReferralDetailScreen
+
+        if ReferralDetailScreen.shows(message.key):
+            self.push_screen(ReferralDetailScreen(message.key))
+
+    def _open_details(self) -> list[ReferralDetailScreen]:
+        if len(self.screen_stack) == 1:  # the board alone
+            return []
+        from screens.detail import ReferralDetailScreen
+
+        return [s for s in self.screen_stack if isinstance(s, ReferralDetailScreen)]
 
     @on(HubKeyChanged)
     def _detail_follows_key(self, message: HubKeyChanged) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, ReferralDetailScreen):
-                screen.replica_changed(message.key)
+        for screen in self._open_details():
+            screen.replica_changed(message.key)
 
     @on(HubSnapshotApplied)
     def _detail_follows_snapshot(self) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, ReferralDetailScreen):
-                screen.replica_reloaded()
+        for screen in self._open_details():
+            screen.replica_reloaded()
 
     # -- joint-visit assignment (key a) -----------------------------------------------------
 
@@ -279,6 +299,8 @@ class DeskApp(App[None]):
 
     def action_assign_visit(self, key: str | None = None) -> None:
         """Assign a visit to `key`, or to the referral under the board's cursor."""
+        from screens.assign import AssignScreen
+
         key = key or self.board.selected_key
         if not key or not AssignScreen.shows(key):
             self.notify("Pick a referral on the board first.", markup=False)
@@ -286,14 +308,19 @@ class DeskApp(App[None]):
         screen = AssignScreen(key, replica=self.replica, commands=self.commands, clock=self.clock)
         self.push_screen(screen)
 
+    def _open_assigns(self) -> list[AssignScreen]:
+        if len(self.screen_stack) == 1:  # the board alone
+            return []
+        from screens.assign import AssignScreen
+
+        return [s for s in self.screen_stack if isinstance(s, AssignScreen)]
+
     @on(HubKeyChanged)
     def _assign_follows_key(self, message: HubKeyChanged) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, AssignScreen):
-                screen.replica_changed(message.key)
+        for screen in self._open_assigns():
+            screen.replica_changed(message.key)
 
     @on(HubSnapshotApplied)
     def _assign_follows_snapshot(self) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, AssignScreen):
-                screen.replica_changed(None)
+        for screen in self._open_assigns():
+            screen.replica_changed(None)

@@ -69,6 +69,8 @@ def parse_hhmm(text: str, now: datetime) -> datetime | None:
 class AssignScreen(Screen[None]):
     """Who goes, and when, for one referral; and its visits, moved on from here."""
 
+    CSS_PATH = "forms.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="assign.back"),
         Binding("ctrl+s", "plan", "Plan visit", id="assign.plan"),

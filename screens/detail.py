@@ -38,6 +38,8 @@ STALE = "stale_version"
 class ReferralDetailScreen(ModalScreen[None]):
     """Everything about one referral (`key` is "/referral/<id>") and its timeline."""
 
+    CSS_PATH = "forms.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("t", "triage", "Triage", id="detail.triage"),

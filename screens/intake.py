@@ -45,6 +45,8 @@ ALL_FIELDS = (*TEXT_FIELDS, "source", "needs", "priority")
 class IntakeScreen(ModalScreen[int | None]):
     """Log a phoned-in referral; returns the new referral's id, or None if cancelled."""
 
+    CSS_PATH = "forms.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "submit", "Submit", id="intake.submit"),
         Binding("escape", "cancel", "Cancel", id="intake.cancel"),

@@ -32,5 +32,6 @@ def run_desk(
     }
     curve = {"client_keys": client_keys, "server_public_key": server_public_key}
     replica = Replica(host=host, port=port, desk_id=desk_id, presence=presence, **curve)
+    replica.request_snapshot()  # the hub sends it while the app starts
     commands = CommandClient(host=host, port=port, actor=actor, desk=desk_id, **curve)
     DeskApp(replica, commands, desk_id=desk_id, actor_name=actor_name, actor=actor).run()

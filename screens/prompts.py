@@ -32,6 +32,8 @@ def plain(text: Content | str) -> Content:
 class Prompt(ModalScreen[T | None]):
     """A panel with a title, some fields, an error line and OK / Cancel buttons."""
 
+    CSS_PATH = "forms.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
         Binding("ctrl+s", "confirm", "OK", id="prompt.confirm"),

@@ -61,12 +61,25 @@ def _postcode(value: object) -> str:
         return text
 
 
+# Looked up, not worked out, for each of thousands of rows (and one string each, shared).
+_STATUSES = {status.value: (status, status.label) for status in ReferralStatus}
+_PRIORITIES = {priority.value: priority.value for priority in Priority}
+
+
 def _status(value: object) -> tuple[ReferralStatus | None, str]:
-    try:
-        status = ReferralStatus(value)
-    except ValueError:
+    known = _STATUSES.get(value) if isinstance(value, str) else None
+    if known is None:
         return None, _text(value).replace("_", " ") or "unknown"
-    return status, status.label
+    return known
+
+
+def _priority(value: object) -> str:
+    return _PRIORITIES.get(value, "") if isinstance(value, str) else ""
+
+
+def _texts(values: Iterable[object]) -> tuple[str, ...]:
+    """The non-empty cleaned texts among `values`."""
+    return tuple(filter(None, map(_text, values)))
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,7 @@ def _short_time(words: str) -> str:
     return {"under 1m": "<1m", "just now": "now"}.get(words, words)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BoardRow:
     """One open referral as the board shows it. Text fields are already cleaned."""
 
@@ -110,10 +123,13 @@ class BoardRow:
     def clock_running(self) -> bool:
         return self.due_at is not None and self.responded_at is None
 
-    def clock(self, now: datetime) -> ClockView:
-        state = clock_state(
+    def clock_state(self, now: datetime) -> ClockState:
+        return clock_state(
             due_at=self.due_at, responded_at=self.responded_at, now=now, status=self.status
         )
+
+    def clock(self, now: datetime) -> ClockView:
+        state = self.clock_state(now)
         if state in (ClockState.ON_TRACK, ClockState.DUE_SOON, ClockState.BREACHED):
             assert self.due_at is not None
             left = describe_time_left(time_left(self.due_at, now))
@@ -136,18 +152,17 @@ def row_from_body(key: str, body: Mapping[str, Any]) -> BoardRow | None:
     try:
         patient = body.get("patient") or {}
         status, status_words = _status(body.get("status"))
-        priority = body.get("priority")
         staff = body.get("staff") or []
         return BoardRow(
             key=key,
             name=_text(patient.get("name")) or NO_NAME,
             nhs_number=_nhs(patient.get("nhs_number")),
             postcode=_postcode(patient.get("postcode")),
-            needs=tuple(_text(code) for code in body.get("needs") or [] if _text(code)),
+            needs=_texts(body.get("needs") or ()),
             status=status,
             status_words=status_words,
-            priority=priority if priority in tuple(Priority) else "",
-            staff=tuple(_text(person.get("name")) for person in staff if _text(person.get("name"))),
+            priority=_priority(body.get("priority")),
+            staff=_texts(person.get("name") for person in staff),
             received_at=parse_time(body.get("received_at")),
             due_at=parse_time(body.get("due_at")),
             responded_at=parse_time(body.get("responded_at")),
@@ -173,7 +188,7 @@ def order_rows(rows: Iterable[BoardRow], now: datetime) -> list[BoardRow]:
 
 
 def count_rows(rows: Iterable[BoardRow], now: datetime, *, shown: int | None = None) -> BoardCounts:
-    states = [row.clock(now).state for row in rows]
+    states = [row.clock_state(now) for row in rows]
     return BoardCounts(
         open=len(states),
         due_soon=states.count(ClockState.DUE_SOON),
@@ -193,8 +208,9 @@ class BoardModel:
         """Replace everything with a fresh snapshot of the replica's data."""
         self.rows.clear()
         self.desks.clear()
-        for key, body in data.items():
-            self.apply(key, body)
+        for key in data:  # read only the bodies wanted: a replica parses a referral's each time
+            if key.startswith((REFERRAL, DESK)):
+                self.apply(key, data[key])
 
     def apply(self, key: str, body: Mapping[str, Any] | None) -> bool:
         """Apply one key's new body (None: deleted). True if the board or desks changed."""

@@ -22,7 +22,7 @@ COLUMNS = (
 """Column key and heading, left to right."""
 
 CELL_PADDING = 1
-"""Spaces on each side of a cell (the DataTable's `cell_padding`)."""
+"""Spaces on each side of a cell."""
 SCROLLBAR = 1
 """Columns kept for the vertical scrollbar (the board's `scrollbar-size-vertical`)."""
 
@@ -50,6 +50,12 @@ def layout_for(width: int) -> Layout:
     rest = room - sum(_NARROW.values())
     name = max(_NAME[0], min(_NAME[1], rest - _STAFF_MIN))
     return Layout(True, {**_NARROW, "name": name, "staff": max(_STAFF_MIN, rest - name)})
+
+
+def table_width(layout: Layout) -> int:
+    """Cells across every column, padding included (the board's width less its scrollbar,
+    or more when the terminal is too narrow for the narrowest columns)."""
+    return sum(layout.widths.values()) + 2 * CELL_PADDING * len(COLUMNS)
 
 
 def _surname(name: str) -> str:

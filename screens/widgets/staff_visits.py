@@ -63,8 +63,9 @@ def _words(body: Mapping[str, Any]) -> str:
 def visit_rows(data: Mapping[str, Any], referral_id: int) -> list[VisitRow]:
     """The live visits of one referral in the replica, earliest first."""
     found = []
-    for key, body in data.items():
-        if not key.startswith(VISIT) or not isinstance(body, Mapping):
+    for key in data:
+        body = data[key] if key.startswith(VISIT) else None  # a scan of keys: see ReplicaData
+        if not isinstance(body, Mapping):
             continue
         try:
             if int(body["referral_id"]) != referral_id:
@@ -90,8 +91,9 @@ def visit_rows(data: Mapping[str, Any], referral_id: int) -> list[VisitRow]:
 def staff_statuses(data: Mapping[str, Any]) -> dict[int, str]:
     """Each staff member's live status, from the replica's /staff/ bodies."""
     statuses = {}
-    for key, body in data.items():
-        if key.startswith(STAFF) and isinstance(body, Mapping):
+    for key in data:
+        body = data[key] if key.startswith(STAFF) else None  # a scan of keys: see ReplicaData
+        if isinstance(body, Mapping):
             try:
                 statuses[int(body["id"])] = clean_text(str(body["status"]))
             except (KeyError, TypeError, ValueError):

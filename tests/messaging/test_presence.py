@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from messaging.hub_sockets import HubSockets
-from messaging.replica import KeyChanged, SnapshotApplied
-from tests.messaging.conftest import RECEIVE_TIMEOUT, Store, wait_until
+from messaging.replica import KeyChanged, Replica, SnapshotApplied
+from tests.messaging.conftest import RECEIVE_TIMEOUT, Pump, Store, wait_until
 
 TTL = 0.6
 
@@ -72,3 +72,25 @@ async def test_hub_without_on_presence_publishes_desks_itself(
         await watcher.expect(KeyChanged, lambda e: e.key == "/desk/ward-7" and e.body is None)
         assert "/desk/ward-7" not in hub.live
         assert "/desk/watcher" in watcher.replica.data
+
+
+async def test_a_desk_announced_before_the_hub_subscribed_is_announced_again_soon(
+    base_port: int, store: Store
+) -> None:
+    """A desk whose snapshot is waiting when it starts announces itself as its PUB socket
+    connects, before the hub's SUB has subscribed, and ZeroMQ drops that announcement. The
+    desk announces again until the hub echoes it, not only at the ttl/3 refresh (40 s here)."""
+    hub = HubSockets(port=base_port, on_command=store.on_command, heartbeat_interval=0.1)
+    async with hub:
+        replica = Replica(
+            port=base_port, desk_id="ward-7", presence={"staff": 3}, presence_ttl=120.0
+        )
+        replica.request_snapshot()  # as a desk does, then it builds its screen
+        await asyncio.sleep(0.5)  # the whole snapshot is waiting when events() starts
+        pump = Pump(replica)
+        try:
+            await pump.expect(SnapshotApplied)
+            await pump.expect(KeyChanged, lambda e: e.key == "/desk/ward-7")
+            assert hub.live["/desk/ward-7"].json() == {"staff": 3}
+        finally:
+            await pump.close()

@@ -7,16 +7,13 @@ by our real hub server class, HubSockets, run in-process with messages the test 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import zmq.asyncio
 from textual.binding import Binding
 
-from hub.ports import find_free_base_port
 from messaging.command_client import CommandClient, HubUnavailable
-from messaging.envelope import CommandEnvelope, Reply
 from messaging.hub_sockets import HubSockets
 from messaging.kvmsg import KVMsg
 from messaging.replica import Replica, ReplicaState
@@ -135,17 +132,23 @@ async def test_a_change_appears_without_a_key_press_and_the_cursor_follows_its_r
         assert board.cursor_row == 2
 
 
-async def test_only_changed_cells_are_updated(fixed_hub: RunningHub) -> None:
+async def test_a_change_from_another_desk_shows_in_its_row_alone(fixed_hub: RunningHub) -> None:
     async with desk_app(fixed_hub) as app, app.run_test(size=SIZE) as pilot:
         board = await loaded(pilot, app)
         key = await create(fixed_hub, "Dot Quill", minutes_ago=30)
         await until(pilot, lambda: key in board.order)
-        other = next(k for k in board.order if k != key)
-        untouched = board.get_cell(other, "name")
+        await pilot.pause()
+        before = screen_text(app).splitlines()
         args = {"referral_id": int(key.rsplit("/", 1)[1]), "version": 1}
         await fixed_hub.call("triage_referral", args)
         await until(pilot, lambda: str(board.get_cell(key, "status")) == "triaged")
-        assert board.get_cell(other, "name") is untouched
+        await pilot.pause()
+        after = screen_text(app).splitlines()
+        changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+        assert len(changed) == 1, "only the triaged referral's line looks different"
+        old, new = changed[0]
+        assert "Dot Quill" in new
+        assert old.replace("received", "triaged ") == new
 
 
 async def test_the_countdown_runs_from_the_desk_clock_and_reorders(fixed_hub: RunningHub) -> None:
@@ -231,21 +234,7 @@ async def test_header_footer_and_a_help_screen_read_from_the_bindings(
 
 
 # -- our real hub server class in-process: what a hub process does not easily do --------
-
-
-async def _refuse(envelope: CommandEnvelope) -> Reply:
-    return Reply.failure(envelope.id, "bad_request", "this hub takes no commands")
-
-
-@pytest.fixture
-async def hub_sockets() -> AsyncIterator[HubSockets]:
-    """HubSockets with two referrals loaded at sequence 2, heartbeats every 0.2 s."""
-    sockets = HubSockets(port=find_free_base_port(), on_command=_refuse, heartbeat_interval=0.2)
-    bodies = [referral_body(1, name="Ann First"), referral_body(2, name="Bea Second")]
-    sockets.load([KVMsg.from_json(f"/referral/{b['id']}", b["id"], b) for b in bodies], 2)
-    await sockets.start()
-    yield sockets
-    await sockets.stop()
+# (the `hub_sockets` fixture is in tests/screens/conftest.py)
 
 
 def app_on(sockets: HubSockets, context: zmq.asyncio.Context | None = None) -> DeskApp:
@@ -298,7 +287,7 @@ async def test_a_listener_failure_is_shown_not_fatal(hub_sockets: HubSockets) ->
 def test_bindings_of_the_desk_have_ids_and_descriptions() -> None:
     from screens.widgets.board_panel import BoardPanel
 
-    for binding in [*DeskApp.BINDINGS, *BoardPanel.BINDINGS]:
+    for binding in [*DeskApp.BINDINGS, *BoardPanel.BINDINGS, *ReferralBoard.BINDINGS]:
         assert isinstance(binding, Binding)
         assert binding.id
         assert binding.description

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from models.enums import ClockState
-from screens.state import BoardModel, BoardRow, row_from_body
+from screens.state import BoardModel, BoardRow, count_rows, row_from_body
 from tests.screens.desk_helpers import NOW, referral_body
 
 
@@ -158,3 +158,46 @@ def test_desks_online_follow_desk_keys() -> None:
     assert model.desks_online == ["a", "b"]
     assert model.apply("/desk/a", None) is True
     assert model.desks_online == ["b"]
+
+
+def test_odd_field_types_keep_the_row_with_plain_words() -> None:
+    body = referral_body(1) | {"priority": ["crisis"], "status": ["x"], "needs": ["CRT", 7, ""]}
+    r = row_from_body("/referral/1", body)
+    assert r is not None
+    assert (r.priority, r.status, r.status_words, r.needs) == ("", None, "unknown", ("CRT",))
+    assert row(2, priority="urgent").priority == "urgent"
+
+
+def test_counts_use_the_same_clock_states_as_the_rows() -> None:
+    rows = [row(i, received_at=NOW - timedelta(minutes=25 * i)) for i in range(1, 8)]
+    rows.append(row(8, status="responded", responded_at=NOW - timedelta(minutes=1)))
+    states = [r.clock(NOW).state for r in rows]
+    assert [r.clock_state(NOW) for r in rows] == states
+    counts = count_rows(rows, NOW)
+    assert counts.due_soon == states.count(ClockState.DUE_SOON)
+    assert counts.breached == states.count(ClockState.BREACHED)
+
+
+class OnlyKeysWanted(dict):
+    """Replica data that fails if a body the board does not need is read."""
+
+    def __getitem__(self, key: str) -> object:
+        assert key.startswith(("/referral/", "/desk/")), f"read {key}"
+        return super().__getitem__(key)
+
+    def items(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("items() would read every body")
+
+
+def test_load_reads_only_referral_and_desk_bodies() -> None:
+    data = OnlyKeysWanted(
+        {"/referral/1": referral_body(1), "/desk/a": {"desk": "a"}, "/alert/3": {"id": 3}}
+    )
+    model = BoardModel()
+    model.load(data)
+    assert list(model.rows) == ["/referral/1"]
+    assert model.desks_online == ["a"]
+
+
+def test_rows_are_slotted() -> None:
+    assert not hasattr(row(1), "__dict__")  # 2,000 of them on a busy desk

@@ -1,0 +1,152 @@
+"""What a replica keeps (referral bodies as the hub's bytes, parsed when read), and a
+snapshot asked for before the event loop runs (as a desk does while its UI loads)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import warnings
+
+from messaging.hub_sockets import HubSockets
+from messaging.kvmsg import KVMsg
+from messaging.replica import KeyChanged, Replica, ReplicaData, SnapshotApplied
+from tests.messaging.conftest import RECEIVE_TIMEOUT, SEED, SILENCE, Pump, as_dicts, wait_until
+
+
+def data_of(**bodies: dict) -> ReplicaData:
+    data = ReplicaData()
+    for key, body in bodies.items():
+        data.put(key, body, json.dumps(body).encode())
+    return data
+
+
+def test_referral_bodies_are_kept_as_bytes_and_parsed_into_a_new_dict_each_read() -> None:
+    referral, staff = {"patient": {"name": "Ada"}, "needs": ["CRT"]}, {"name": "Sam"}
+    data = ReplicaData()
+    data.put("/referral/1", referral, json.dumps(referral).encode())
+    data.put("/staff/7", staff, json.dumps(staff).encode())
+
+    assert isinstance(data.stored("/referral/1", referral, b"{}"), bytes)
+    assert data.stored("/staff/7", staff, b"{}") is staff
+    first, second = data["/referral/1"], data.get("/referral/1")
+    assert first == second == referral
+    assert first is not second  # a reader cannot change what is kept
+    assert first is not referral
+    first["patient"]["name"] = "changed"
+    assert data["/referral/1"] == referral
+    assert data["/staff/7"] is staff  # small bodies are kept parsed
+
+
+def test_replica_data_is_a_read_only_mapping_equal_to_its_dicts() -> None:
+    data = data_of(**{"/referral/1": {"a": 1}, "/alert/2": {"b": 2}})
+    assert data == {"/referral/1": {"a": 1}, "/alert/2": {"b": 2}}
+    assert len(data) == 2
+    assert "/referral/1" in data
+    assert "/referral/9" not in data
+    assert sorted(data) == ["/alert/2", "/referral/1"]
+    assert data.get("/referral/9") is None
+    data.discard("/referral/1")
+    data.discard("/referral/1")  # twice is fine
+    assert dict(data) == {"/alert/2": {"b": 2}}
+    data.replace({})
+    assert not data
+
+
+def test_scanning_the_keys_parses_nothing(monkeypatch) -> None:
+    data = data_of(**{f"/referral/{i}": {"i": i} for i in range(50)}, **{"/alert/1": {"x": 1}})
+    parsed: list[object] = []
+    real_loads = json.loads
+    monkeypatch.setattr(json, "loads", lambda raw: parsed.append(raw) or real_loads(raw))
+    alerts = {key: data[key] for key in data if key.startswith("/alert/")}
+    assert alerts == {"/alert/1": {"x": 1}}
+    assert parsed == []
+
+
+async def test_a_replica_keeps_referrals_as_bytes_through_snapshot_and_updates(
+    hub: HubSockets, make_replica
+) -> None:
+    pump = make_replica("desk-a")
+    await pump.expect(SnapshotApplied)
+    stored = pump.replica.data._bodies  # what is kept, not what is read
+    assert isinstance(stored["/referral/1"], bytes)
+    assert isinstance(stored["/staff/7"], dict)
+    assert pump.replica.data == as_dicts(hub)
+    await asyncio.sleep(0.3)  # the SUB's subscription reaches the hub
+
+    await hub.publish([KVMsg.from_json("/referral/2", 3, {"patient": "Bo"})])
+    changed = await pump.expect(KeyChanged)
+    assert changed.body == {"patient": "Bo"}  # the event carries the parsed body
+    assert isinstance(stored := pump.replica.data._bodies["/referral/2"], bytes)
+    assert json.loads(stored) == {"patient": "Bo"}
+
+
+async def test_a_snapshot_asked_for_early_is_waiting_when_events_start(
+    hub: HubSockets, base_port: int
+) -> None:
+    replica = Replica(port=base_port, desk_id="desk-early", silence_timeout=SILENCE)
+    replica.request_snapshot()
+    replica.request_snapshot()  # once is enough; a second call changes nothing
+    await asyncio.sleep(0.2)  # the hub answers before anyone reads
+    pump = Pump(replica)
+    try:
+        assert await pump.expect(SnapshotApplied) == SnapshotApplied(sequence=2, count=2)
+        assert replica.data == as_dicts(hub)
+        await asyncio.sleep(0.3)
+        await hub.publish([KVMsg.from_json("/staff/7", 3, {"name": "Sam", "team": "mh"})])
+        assert (await pump.expect(KeyChanged)).key == "/staff/7"  # the early SUB is in use
+    finally:
+        await pump.close()
+
+
+def test_a_snapshot_asked_for_before_the_loop_and_the_hub_exist(base_port: int) -> None:
+    """As a desk starts: the request is made before any event loop runs (and here before
+    the hub listens); the replica's loop adopts the two sockets and applies the answer."""
+    replica = Replica(port=base_port, desk_id="desk-first", silence_timeout=SILENCE)
+    replica.request_snapshot()
+
+    async def main() -> None:
+        hub = HubSockets(port=base_port, on_command=_no_commands, heartbeat_interval=0.1)
+        hub.load(SEED, 2)
+        await hub.start()
+        pump = Pump(replica)
+        try:
+            assert await pump.expect(SnapshotApplied) == SnapshotApplied(sequence=2, count=2)
+            assert replica.data == as_dicts(hub)
+        finally:
+            await pump.close()
+            await hub.stop()
+
+    asyncio.run(asyncio.wait_for(main(), RECEIVE_TIMEOUT * 2))
+
+
+async def test_closing_a_replica_that_asked_early_but_never_ran_closes_its_sockets(
+    base_port: int,
+) -> None:
+    replica = Replica(port=base_port, desk_id="desk-gone")
+    replica.request_snapshot()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        await replica.close()
+        del replica
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+async def test_a_replica_that_asked_early_resyncs_as_usual_when_no_hub_answers(
+    base_port: int,
+) -> None:
+    replica = Replica(
+        port=base_port, desk_id="desk-alone", silence_timeout=0.2, retry_interval=0.05
+    )
+    replica.request_snapshot()
+    pump = Pump(replica)
+    try:
+        await wait_until(lambda: bool(pump.seen))
+        assert "unreachable" in pump.seen[0].reason  # type: ignore[union-attr]
+    finally:
+        await pump.close()
+
+
+async def _no_commands(envelope):  # type: ignore[no-untyped-def]
+    raise AssertionError("no command expected")

@@ -40,7 +40,7 @@ from bench.common import (
 NAME = "desk_imports"
 FACTOR = 1.5
 FORBIDDEN = ("sqlalchemy", "sqlmodel", "apscheduler")
-DESK_IMPORTS = "import hub.cli, screens.main"
+DESK_IMPORTS = "import hub.cli, screens.main, screens.app"
 BARE_IMPORTS = "from textual.app import App; from textual.widgets import Static"
 DUMP = (
     "import atexit, os, sys\n"

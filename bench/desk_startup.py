@@ -11,6 +11,11 @@ Textual app with one static widget (bench/bare_app.py), painted when its text ar
 One launch of each is discarded first (bytecode and file caches). Budget: within 1.5x of
 the bare app, in time and in memory.
 
+For information, a third program is alternated with them: the floor (bench/floor_app.py),
+the bare app plus what no desk can skip (pyzmq, asking for the snapshot before Textual
+loads, receiving its 2,000+ messages and parsing each body once). The desk's figure over the
+floor's is what the desk itself adds: its rows, board, bars and the rest of its code.
+
     python -m bench.desk_startup [--quick]
 """
 
@@ -20,6 +25,7 @@ from datetime import UTC, datetime
 
 from bench.bare_app import READY
 from bench.common import (
+    PYTHON,
     HubProcess,
     PtyProcess,
     Row,
@@ -34,6 +40,7 @@ from bench.common import (
     scratch_dir,
     seed_sqlite,
 )
+from bench.floor_app import READY as FLOOR_READY
 
 NAME = "desk_startup"
 OPEN = 2000
@@ -65,23 +72,29 @@ def main() -> None:
             desk_needles = (b"hub connected", f"{OPEN} open".encode())
             bare = bare_argv()
             bare_needles = (READY.encode(),)
+            floor = [PYTHON, "-m", "bench.floor_app", str(hub.port)]
+            floor_needles = (FLOOR_READY.encode(),)
             launch(bare, bare_needles)  # warm-up, discarded
+            launch(floor, floor_needles)
             launch(desk, desk_needles)
-            desk_times, desk_rss, bare_times, bare_rss = [], [], [], []
+            desk_times, desk_rss, bare_times, bare_rss, floor_times = [], [], [], [], []
             for i in range(runs):
                 t, rss = launch(bare, bare_needles)
                 bare_times.append(t)
                 bare_rss.append(rss)
+                floor_times.append(launch(floor, floor_needles)[0])
                 t, rss = launch(desk, desk_needles)
                 desk_times.append(t)
                 desk_rss.append(rss)
                 log(
                     f"run {i + 1}: desk {desk_times[-1]:.3f} s {desk_rss[-1]:.1f} MB; "
-                    f"bare {bare_times[-1]:.3f} s {bare_rss[-1]:.1f} MB"
+                    f"bare {bare_times[-1]:.3f} s {bare_rss[-1]:.1f} MB; "
+                    f"floor {floor_times[-1]:.3f} s"
                 )
     history = f"{summary['referrals_closed']:,} closed referrals, {runs} runs, median"
     t, bt = median(desk_times), median(bare_times)
     m, bm = median(desk_rss), median(bare_rss)
+    ft = median(floor_times)
     rows = [
         Row(
             NAME,
@@ -93,6 +106,17 @@ def main() -> None:
             judge(t <= FACTOR * bt),
             rerun,
             note=history,
+        ),
+        Row(
+            NAME,
+            f"floor: snapshot only, {OPEN} open",
+            ft,
+            "s",
+            bt,
+            "-",
+            "info",
+            rerun,
+            note=f"bare app + pyzmq + the snapshot parsed once; the desk is {t / ft:.2f}x this",
         ),
         Row(
             NAME,

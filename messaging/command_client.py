@@ -17,9 +17,9 @@ from typing import Any, Self
 import zmq
 import zmq.asyncio
 
+from messaging.curve import ClientKeys, client_curve
 from messaging.envelope import CommandEnvelope, Reply
 from messaging.protocol import DEFAULT_PORT, FrameError, Ports
-from messaging.security import ClientKeys, client_curve
 from messaging.sockets import close_socket, new_socket, wait_readable
 
 log = logging.getLogger(__name__)

@@ -123,13 +123,16 @@ class KVMsg:
     @classmethod
     def from_frames(cls, frames: Sequence[bytes]) -> KVMsg:
         """Parse and strictly validate five frames; FrameError says what is wrong."""
-        if not isinstance(frames, Sequence) or isinstance(frames, _FRAME_TYPES + (str,)):
-            raise FrameError("frames must be a list of bytes")
-        if len(frames) != 5:
-            raise FrameError(f"expected 5 frames, got {len(frames)}")
-        if not all(isinstance(frame, _FRAME_TYPES) for frame in frames):
-            raise FrameError("every frame must be bytes")
-        key_frame, seq_frame, uuid, props, body = (bytes(frame) for frame in frames)
+        if type(frames) is list and len(frames) == 5 and all(type(f) is bytes for f in frames):
+            key_frame, seq_frame, uuid, props, body = frames  # as recv_multipart gives them
+        else:
+            if not isinstance(frames, Sequence) or isinstance(frames, _FRAME_TYPES + (str,)):
+                raise FrameError("frames must be a list of bytes")
+            if len(frames) != 5:
+                raise FrameError(f"expected 5 frames, got {len(frames)}")
+            if not all(isinstance(frame, _FRAME_TYPES) for frame in frames):
+                raise FrameError("every frame must be bytes")
+            key_frame, seq_frame, uuid, props, body = (bytes(frame) for frame in frames)
         if not 1 <= len(key_frame) <= MAX_KEY_BYTES:
             raise FrameError(f"key frame must be 1 to {MAX_KEY_BYTES} bytes")
         try:
@@ -156,8 +159,7 @@ class KVMsg:
         is 2,000+ messages."""
         msg = object.__new__(cls)
         fields = {"key": key, "sequence": sequence, "uuid": uuid, "properties": {}, "body": body}
-        for name, value in fields.items():
-            object.__setattr__(msg, name, value)
+        msg.__dict__.update(fields)  # frozen: no __setattr__, but the fields are its __dict__
         return msg
 
     # -- JSON bodies --------------------------------------------------------------------

@@ -24,6 +24,8 @@ ALERT = "/alert/"
 DESK = "/desk/"
 HANDOVER = "/handover/"
 SUBTREES = (REFERRAL, VISIT, STAFF, ALERT, DESK, HANDOVER)
+CURRENT_HANDOVER = f"{HANDOVER}current"
+"""The key of the latest shift handover the hub built."""
 
 HEARTBEAT_INTERVAL = 1.0
 """Seconds without a publication after which the hub sends HUGZ."""

@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any, Self
 
 import zmq
 import zmq.asyncio
 
+from messaging.curve import ClientKeys, client_curve
 from messaging.kvmsg import KVMsg
 from messaging.protocol import (
     DEFAULT_PORT,
@@ -45,7 +46,6 @@ from messaging.replica_events import (
     Resyncing,
     SnapshotApplied,
 )
-from messaging.security import ClientKeys, client_curve
 from messaging.sockets import close_socket, new_socket, sleep_unless, wait_readable
 
 __all__ = [
@@ -65,14 +65,17 @@ _SUB_HWM = 10_000
 _DRAIN = 512
 """Most snapshot messages taken off the socket in one go."""
 _SNAPSHOT_HWM = 200
+"""Snapshot messages this desk's ZeroMQ holds for it: the rest of a snapshot not yet read
+waits at the hub (its ROUTER queues without limit), not in this process's memory."""
 _ANNOUNCE_RETRY = 0.1
 """First wait before announcing this desk again while the hub has not echoed it: the first
 announcement goes out as the PUB socket connects, before the hub's SUB has subscribed, and
 ZeroMQ drops it (the slow joiner). The wait doubles up to the usual refresh."""
-"""Snapshot messages this desk's ZeroMQ holds for it: the rest of a snapshot not yet read
-waits at the hub (its ROUTER queues without limit), not in this process's memory."""
 
 Body = dict[str, Any]
+Digest = Callable[[str, Body], object]
+"""Made once from a raw body as it arrives (a desk's board row): what the desk needs from it
+without parsing it again."""
 
 
 class ReplicaData(Mapping[str, Body]):
@@ -84,13 +87,21 @@ class ReplicaData(Mapping[str, Body]):
     dicts) and a desk reads them once into its board, then one at a time. Other bodies are
     kept parsed. To find some keys, scan the keys (`for key in data`) and read only the
     bodies wanted: iterating `items()` parses every referral.
+
+    With a `digest`, each raw body's digest is made from the one parse on arrival and kept
+    in `digests` (a desk keeps its board rows there, so a snapshot of 2,000 referrals is
+    parsed once, not twice). A digest that raises is logged and kept as None.
     """
 
-    __slots__ = ("_bodies", "_raw_subtrees")
+    __slots__ = ("_bodies", "_digest", "_digests", "_raw_subtrees")
 
-    def __init__(self, raw_subtrees: tuple[str, ...] = (REFERRAL,)) -> None:
+    def __init__(
+        self, raw_subtrees: tuple[str, ...] = (REFERRAL,), digest: Digest | None = None
+    ) -> None:
         self._raw_subtrees = raw_subtrees
+        self._digest = digest
         self._bodies: dict[str, bytes | Body] = {}
+        self._digests: dict[str, object] = {}
 
     def __getitem__(self, key: str) -> Body:
         body = self._bodies[key]
@@ -108,22 +119,39 @@ class ReplicaData(Mapping[str, Body]):
     def __repr__(self) -> str:
         return f"<ReplicaData: {len(self._bodies)} keys>"
 
+    @property
+    def digests(self) -> Mapping[str, object]:
+        """The digest of each raw body, by key; empty without a `digest`. Read-only."""
+        return self._digests
+
     # -- the replica's side -------------------------------------------------------------
 
-    def stored(self, key: str, body: Body, raw: bytes) -> bytes | Body:
-        """What to keep for `key`: its JSON bytes `raw` if it is under a raw subtree, else
-        its parsed `body`."""
-        return raw if key.startswith(self._raw_subtrees) else body
-
     def put(self, key: str, body: Body, raw: bytes) -> None:
-        self._bodies[key] = self.stored(key, body, raw)
+        """Keep `key`'s `body` (parsed from `raw`): as `raw` under a raw subtree, with its
+        digest; else as `body`."""
+        if not key.startswith(self._raw_subtrees):
+            self._bodies[key] = body
+            return
+        self._bodies[key] = raw
+        if self._digest is not None:
+            try:
+                self._digests[key] = self._digest(key, body)
+            except Exception:
+                log.exception("no digest of %s", key[:80])
+                self._digests[key] = None
 
     def discard(self, key: str) -> None:
         self._bodies.pop(key, None)
+        self._digests.pop(key, None)
 
-    def replace(self, entries: dict[str, bytes | Body]) -> None:
-        """Everything at once, from a snapshot (values made by `stored`)."""
-        self._bodies = entries
+    def empty(self) -> ReplicaData:
+        """A new, empty store kept the same way: a snapshot is gathered in one."""
+        return ReplicaData(self._raw_subtrees, self._digest)
+
+    def replace(self, other: ReplicaData) -> None:
+        """Everything at once, from a snapshot gathered in `other` (which is left empty)."""
+        self._bodies, other._bodies = other._bodies, {}
+        self._digests, other._digests = other._digests, {}
 
 
 class Replica:
@@ -141,6 +169,7 @@ class Replica:
         retry_interval: float = RETRY_INTERVAL,
         client_keys: ClientKeys | None = None,
         server_public_key: str | None = None,
+        digest: Digest | None = None,
     ) -> None:
         if silence_timeout <= 0 or presence_ttl <= 0 or retry_interval < 0:
             raise ValueError("timeouts must be positive")
@@ -158,7 +187,7 @@ class Replica:
         self._retry = retry_interval
         self._presence = self._checked_presence(presence or {})
 
-        self.data = ReplicaData()
+        self.data = ReplicaData(digest=digest)
         self.sequence = 0
         self.state = ReplicaState.INITIAL
 
@@ -345,7 +374,7 @@ class Replica:
             context = self._context or zmq.asyncio.Context.instance()
             dealer = self._dealer = self._snapshot_dealer(context)
             await dealer.send_multipart(self._icanhaz())
-        snapshot: dict[str, bytes | Body] = {}
+        snapshot = self.data.empty()
         plain = zmq.Socket.shadow(dealer.underlying)  # takes what is waiting, no futures
         while await wait_readable(dealer, self._silence, self._stop):
             for frames in _waiting(plain, _DRAIN):
@@ -365,9 +394,7 @@ class Replica:
         self._lost = True
         return [Resyncing("hub unreachable")]
 
-    def _on_snapshot_frame(
-        self, frames: list[bytes], snapshot: dict[str, bytes | Body]
-    ) -> int | None:
+    def _on_snapshot_frame(self, frames: list[bytes], snapshot: ReplicaData) -> int | None:
         """Store one snapshot entry; return the sequence once KTHXBAI arrives."""
         try:
             msg = KVMsg.from_frames(frames)
@@ -383,13 +410,12 @@ class Replica:
         except FrameError as exc:
             log.warning("dropped a bad snapshot frame: %s", exc)
             return None
-        snapshot[msg.key] = self.data.stored(msg.key, body, msg.body)
+        snapshot.put(msg.key, body, msg.body)
         return None
 
-    def _apply_snapshot(
-        self, snapshot: dict[str, bytes | Body], sequence: int
-    ) -> list[ReplicaEvent]:
+    def _apply_snapshot(self, snapshot: ReplicaData, sequence: int) -> list[ReplicaEvent]:
         now = asyncio.get_running_loop().time()
+        keys = len(snapshot)
         self.data.replace(snapshot)
         self.sequence = sequence
         self.state = ReplicaState.ACTIVE
@@ -397,12 +423,12 @@ class Replica:
         self._last_heard = now
         self._next_presence = now  # announce this desk at once
         self._announce_retry = _ANNOUNCE_RETRY
-        log.info("snapshot of %d keys applied at sequence %d", len(snapshot), sequence)
+        log.info("snapshot of %d keys applied at sequence %d", keys, sequence)
         events: list[ReplicaEvent] = []
         if self._lost:
             self._lost = False
             events.append(HubReached())
-        events.append(SnapshotApplied(sequence, len(snapshot)))
+        events.append(SnapshotApplied(sequence, keys))
         return events
 
     def _resync(self, reason: str, *, lost: bool = False) -> list[ReplicaEvent]:

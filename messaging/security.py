@@ -2,7 +2,8 @@
 
 Key files are zmq.auth certificates: `NAME.key` holds a public key, `NAME.key_secret` holds
 both keys and must be mode 0600. A hub's keys folder holds `hub.key`, `hub.key_secret` and
-`allowed/` (one `DESK.key` per allowed desk).
+`allowed/` (one `DESK.key` per allowed desk). A desk's side of CURVE is `messaging.curve`,
+which does not import zmq.auth; its names are importable from here too.
 
 The traps this module exists for (DESIGN.md, "CURVE without ZAP authenticates nobody"):
 - a CURVE server with no ZAP handler accepts ANY client key pair, so the hub's sockets are
@@ -31,6 +32,11 @@ import zmq.asyncio
 import zmq.auth
 from zmq.auth.asyncio import AsyncioAuthenticator
 from zmq.utils import z85
+
+# The desk's side, here too for code that has always imported it from this module.
+from messaging.curve import ClientKeys as ClientKeys
+from messaging.curve import CurveClient as CurveClient
+from messaging.curve import client_curve as client_curve
 
 log = logging.getLogger(__name__)
 
@@ -221,42 +227,6 @@ class ServerKeys:
                 sock.setsockopt(enforce, 1)
             except zmq.ZMQError:
                 log.warning("this libzmq cannot enforce ZAP; relying on the start-up order")
-
-
-@dataclass(frozen=True)
-class ClientKeys:
-    """A desk's key pair."""
-
-    public: str
-    secret: str = field(repr=False)
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> ClientKeys:
-        return cls(*load_key_pair(path))
-
-
-@dataclass(frozen=True)
-class CurveClient:
-    """What a desk socket needs to talk to a CURVE hub: its own keys and the hub's public key."""
-
-    keys: ClientKeys
-    server_public_key: str
-
-    def apply(self, sock: zmq.Socket) -> None:
-        sock.setsockopt(zmq.CURVE_SERVERKEY, self.server_public_key.encode("ascii"))
-        sock.setsockopt(zmq.CURVE_PUBLICKEY, self.keys.public.encode("ascii"))
-        sock.setsockopt(zmq.CURVE_SECRETKEY, self.keys.secret.encode("ascii"))
-
-
-def client_curve(
-    client_keys: ClientKeys | None, server_public_key: str | None
-) -> CurveClient | None:
-    """Both or neither: a desk key without the hub's key (or the reverse) is a mistake."""
-    if client_keys is None and server_public_key is None:
-        return None
-    if client_keys is None or not server_public_key:
-        raise ValueError("CURVE needs both client_keys and server_public_key")
-    return CurveClient(client_keys, server_public_key)
 
 
 # -- ZAP --------------------------------------------------------------------------------

@@ -1,13 +1,12 @@
-"""Alerts on the desk: a strip on the board while any wait, notifications as they arrive,
-and a screen to read and acknowledge them. The hub raises and withdraws alerts; the desk
-only shows them and sends acknowledgements."""
+"""The alerts screen: every live alert, to read and acknowledge. The hub raises and
+withdraws alerts; the desk only shows them and sends acknowledgements.
+
+The strip on the board and the alerts as rows are in `screens.widgets.alert_strip`: a desk
+starts with those, and loads this screen (and Textual's DataTable) when it is first opened."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -18,15 +17,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from messaging.command_client import CommandRefused, HubUnavailable
-from messaging.protocol import ALERT
 from models.enums import AlertKind
 from models.text import clean_text
+from screens.widgets.alert_strip import BREACH_STYLE, DUE_SOON_STYLE, alert_row, alert_rows
 
 LONDON = ZoneInfo("Europe/London")
 
-# Exact colours, as on the board: ANSI names shift in 16-colour terminals (red turns magenta).
-BREACH_STYLE = "bold #ffffff on #d70000"
-DUE_SOON_STYLE = "bold #ffd700"
 REVIEW_STYLE = "bold #d787ff"
 KIND_WORDS = {
     AlertKind.DUE_SOON: ("DUE SOON", DUE_SOON_STYLE),
@@ -34,64 +30,6 @@ KIND_WORDS = {
     AlertKind.CRISIS_REVIEW_DUE: ("REVIEW DUE", REVIEW_STYLE),
     AlertKind.CRISIS_WINDOW_ENDED: ("72H ENDED", REVIEW_STYLE),
 }
-
-
-@dataclass(frozen=True)
-class AlertRow:
-    key: str
-    id: int
-    version: int
-    kind: AlertKind
-    raised_at: datetime
-    name: str
-    message: str
-    acknowledged_by: str | None
-
-    @property
-    def waiting(self) -> bool:
-        return self.acknowledged_by is None
-
-
-def alert_row(key: str, body: Mapping[str, Any]) -> AlertRow | None:
-    """An alert body as a row, or None if it is not one we can show."""
-    try:
-        by = body.get("acknowledged_by") or None
-        return AlertRow(
-            key=key,
-            id=int(body["id"]),
-            version=int(body["version"]),
-            kind=AlertKind(body["kind"]),
-            raised_at=datetime.fromisoformat(body["raised_at"]),
-            name=clean_text(str(body.get("patient_name", ""))),
-            message=clean_text(str(body.get("message", ""))),
-            acknowledged_by=clean_text(str(by.get("name", "someone"))) if by else None,
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def alert_rows(data: Mapping[str, Mapping[str, Any]]) -> list[AlertRow]:
-    """Live alerts, waiting ones first, newest first within each. Scans the keys and reads
-    only the alerts' bodies (a replica parses a referral's each time it is read)."""
-    rows = [r for k in data if k.startswith(ALERT) and (r := alert_row(k, data[k]))]
-    return sorted(rows, key=lambda r: (not r.waiting, -r.raised_at.timestamp(), r.id))
-
-
-def strip_text(rows: list[AlertRow]) -> Text:
-    waiting = [r for r in rows if r.waiting]
-    if not waiting:
-        return Text("")
-    breaches = sum(r.kind == AlertKind.BREACH for r in waiting)
-    text = Text("⚠ ", style=BREACH_STYLE if breaches else DUE_SOON_STYLE)
-    text.append(f"{len(waiting)} alert{'s' if len(waiting) != 1 else ''} not acknowledged")
-    if breaches:
-        text.append(f" ({breaches} breached)", style=BREACH_STYLE)
-    text.append(" — press ! to see them")
-    return text
-
-
-class AlertStrip(Static):
-    """One line on the board while any alert waits for acknowledgement."""
 
 
 class AlertsChanged(Message):

@@ -12,20 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
-from messaging.protocol import ALERT, DESK
+from messaging.protocol import ALERT, CURRENT_HANDOVER, DESK
 from models.enums import AlertKind
 from models.text import clean_text
-from screens.alerts import (
-    AlertRow,
-    AlertsChanged,
-    AlertsScreen,
-    AlertStrip,
-    alert_row,
-    alert_rows,
-    strip_text,
-)
-from screens.handover import HANDOVER_KEY, HandoverScreen
-from screens.help import HelpScreen, key_help
 from screens.messages import (
     HubKeyChanged,
     HubLost,
@@ -35,11 +24,13 @@ from screens.messages import (
     message_for,
 )
 from screens.state import BoardModel
+from screens.widgets.alert_strip import AlertRow, AlertStrip, alert_row, alert_rows, strip_text
 from screens.widgets.board import ReferralBoard
 from screens.widgets.board_panel import BoardPanel
 from screens.widgets.status_bar import Connection, HubStatusBar
 
 if TYPE_CHECKING:  # these screens load when first opened: a desk starts without them
+    from screens.alerts import AlertsScreen
     from screens.assign import AssignScreen
     from screens.detail import ReferralDetailScreen
 
@@ -142,7 +133,7 @@ class DeskApp(App[None]):
     @on(HubSnapshotApplied)
     def _snapshot_applied(self) -> None:
         with self.batch_update():
-            self.model.load(self.replica.data)
+            self.model.load(self.replica.data, self.replica.data.digests)
             self._show_model()
             if not self.board.view.filtered:
                 # The same counts as the board's `Counted`, which comes up through the panel
@@ -224,7 +215,7 @@ class DeskApp(App[None]):
 
     @on(HubKeyChanged)
     def _alert_or_handover_changed(self, message: HubKeyChanged) -> None:
-        if message.key == HANDOVER_KEY and message.body:
+        if message.key == CURRENT_HANDOVER and message.body:
             label = clean_text(str(message.body.get("label", "Handover")))
             self.notify(f"{label} is ready: press h", title="Handover", markup=False)
             return
@@ -240,23 +231,43 @@ class DeskApp(App[None]):
         self._show_alerts(rows)
 
     def _show_alerts(self, rows: list[AlertRow]) -> None:
-        strip = self.query_one(AlertStrip)
+        # May arrive after the board's screen is gone (the desk closing): nothing to show.
+        strip = self.query_one_optional(AlertStrip)
+        if strip is None:
+            return
         text = strip_text(rows)
         strip.update(text)
         strip.display = bool(text.plain)
-        if isinstance(self.screen, AlertsScreen):
-            self.screen.post_message(AlertsChanged())
+        alerts = self._open_alerts()
+        if alerts is not None:
+            from screens.alerts import AlertsChanged
+
+            alerts.post_message(AlertsChanged())
+
+    def _open_alerts(self) -> AlertsScreen | None:
+        """The alerts screen, if it is the one showing."""
+        if len(self.screen_stack) == 1:  # the board alone
+            return None
+        from screens.alerts import AlertsScreen
+
+        return self.screen if isinstance(self.screen, AlertsScreen) else None
 
     def action_alerts(self) -> None:
+        from screens.alerts import AlertsScreen
+
         if not isinstance(self.screen, AlertsScreen):
             self.push_screen(AlertsScreen())
 
     def action_handover(self) -> None:
+        from screens.handover import HandoverScreen
+
         if not isinstance(self.screen, HandoverScreen):
             self.push_screen(HandoverScreen())
 
     def action_help(self) -> None:
         """Every key active on the current screen, read from the bindings themselves."""
+        from screens.help import HelpScreen, key_help
+
         self.push_screen(HelpScreen(key_help(self.screen.active_bindings, self.get_key_display)))
 
     # -- intake and referral detail -------------------------------------------------------

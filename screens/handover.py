@@ -16,10 +16,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from messaging.command_client import CommandRefused, HubUnavailable
+from messaging.protocol import CURRENT_HANDOVER
 from models.enums import ClockState
 from models.text import clean_text
 
-HANDOVER_KEY = "/handover/current"
+HANDOVER_KEY = CURRENT_HANDOVER
 
 
 def _hhmm(value: str | None, tz: ZoneInfo) -> str:

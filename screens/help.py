@@ -21,9 +21,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from models.text import clean_text
+from screens.key_groups import MOVING
 
 _WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])")
-MOVING = "Moving around"
 
 
 @dataclass(frozen=True)

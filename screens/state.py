@@ -172,6 +172,14 @@ def row_from_body(key: str, body: Mapping[str, Any]) -> BoardRow | None:
         return None
 
 
+_UNMADE = object()
+"""No row was made for this key beforehand."""
+
+
+def _row_of(key: str, body: object) -> BoardRow | None:
+    return row_from_body(key, body) if isinstance(body, Mapping) else None
+
+
 @dataclass(frozen=True)
 class BoardCounts:
     """Counts of all open referrals; `shown` is how many a filter lets through (None: no
@@ -204,23 +212,30 @@ class BoardModel:
         self.rows: dict[str, BoardRow] = {}
         self.desks: dict[str, str] = {}
 
-    def load(self, data: Mapping[str, Mapping[str, Any] | None]) -> None:
-        """Replace everything with a fresh snapshot of the replica's data."""
+    def load(
+        self,
+        data: Mapping[str, Mapping[str, Any] | None],
+        rows: Mapping[str, object] | None = None,
+    ) -> None:
+        """Replace everything with a fresh snapshot of the replica's data. `rows`: board
+        rows already made from its referral bodies (the replica's digests, made by
+        `row_from_body`), used as they are: a referral among them is not parsed again."""
         self.rows.clear()
         self.desks.clear()
+        made = rows or {}
         for key in data:  # read only the bodies wanted: a replica parses a referral's each time
-            if key.startswith((REFERRAL, DESK)):
+            if key.startswith(REFERRAL):
+                row = made.get(key, _UNMADE)
+                if row is not None and not isinstance(row, BoardRow):
+                    row = _row_of(key, data[key])
+                self._put_row(key, row)
+            elif key.startswith(DESK):
                 self.apply(key, data[key])
 
     def apply(self, key: str, body: Mapping[str, Any] | None) -> bool:
         """Apply one key's new body (None: deleted). True if the board or desks changed."""
         if key.startswith(REFERRAL):
-            row = row_from_body(key, body) if isinstance(body, Mapping) else None
-            if row is None or not row.is_open:
-                return self.rows.pop(key, None) is not None
-            changed = self.rows.get(key) != row
-            self.rows[key] = row
-            return changed
+            return self._put_row(key, _row_of(key, body))
         if key.startswith(DESK):
             if not isinstance(body, Mapping):
                 return self.desks.pop(key, None) is not None
@@ -229,6 +244,14 @@ class BoardModel:
             self.desks[key] = name
             return changed
         return False
+
+    def _put_row(self, key: str, row: BoardRow | None) -> bool:
+        """Show `row` for `key`; no row, or a closed referral's, takes it off the board."""
+        if row is None or not row.is_open:
+            return self.rows.pop(key, None) is not None
+        changed = self.rows.get(key) != row
+        self.rows[key] = row
+        return changed
 
     def ordered(self, now: datetime) -> list[BoardRow]:
         return order_rows(self.rows.values(), now)

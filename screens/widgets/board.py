@@ -32,7 +32,7 @@ from textual.strip import Strip
 
 from models.enums import ClockState
 from screens.board_view import BoardView
-from screens.help import MOVING
+from screens.key_groups import MOVING
 from screens.state import BoardCounts, BoardRow, count_rows
 from screens.widgets.board_columns import (
     CELL_PADDING,

@@ -27,8 +27,7 @@ def test_referral_bodies_are_kept_as_bytes_and_parsed_into_a_new_dict_each_read(
     data.put("/referral/1", referral, json.dumps(referral).encode())
     data.put("/staff/7", staff, json.dumps(staff).encode())
 
-    assert isinstance(data.stored("/referral/1", referral, b"{}"), bytes)
-    assert data.stored("/staff/7", staff, b"{}") is staff
+    assert isinstance(data._bodies["/referral/1"], bytes)  # what is kept, not what is read
     first, second = data["/referral/1"], data.get("/referral/1")
     assert first == second == referral
     assert first is not second  # a reader cannot change what is kept
@@ -49,7 +48,7 @@ def test_replica_data_is_a_read_only_mapping_equal_to_its_dicts() -> None:
     data.discard("/referral/1")
     data.discard("/referral/1")  # twice is fine
     assert dict(data) == {"/alert/2": {"b": 2}}
-    data.replace({})
+    data.replace(ReplicaData())
     assert not data
 
 
@@ -79,6 +78,50 @@ async def test_a_replica_keeps_referrals_as_bytes_through_snapshot_and_updates(
     assert changed.body == {"patient": "Bo"}  # the event carries the parsed body
     assert isinstance(stored := pump.replica.data._bodies["/referral/2"], bytes)
     assert json.loads(stored) == {"patient": "Bo"}
+
+
+def test_a_digest_is_made_once_from_each_raw_body_as_it_arrives() -> None:
+    made: list[str] = []
+
+    def digest(key: str, body: dict) -> str:
+        made.append(key)
+        if body.get("bad"):
+            raise ValueError("not a referral")
+        return body["name"].upper()
+
+    data = ReplicaData(digest=digest)
+    data.put("/referral/1", {"name": "ada"}, b'{"name":"ada"}')
+    data.put("/referral/2", {"bad": True}, b'{"bad":true}')  # logged, kept as None
+    data.put("/staff/7", {"name": "sam"}, b'{"name":"sam"}')  # not a raw subtree: none
+    assert dict(data.digests) == {"/referral/1": "ADA", "/referral/2": None}
+    assert data["/referral/2"] == {"bad": True}  # the body is kept all the same
+    assert made == ["/referral/1", "/referral/2"]
+    assert [data[key] for key in data]
+    assert made == ["/referral/1", "/referral/2"]  # reading makes none
+
+    snapshot = data.empty()
+    snapshot.put("/referral/3", {"name": "cy"}, b'{"name":"cy"}')
+    data.replace(snapshot)
+    assert dict(data.digests) == {"/referral/3": "CY"}
+    assert not snapshot
+    assert not snapshot.digests
+    data.discard("/referral/3")
+    assert not data.digests
+
+
+async def test_a_replica_with_a_digest_makes_each_once_through_snapshot_and_updates(
+    hub: HubSockets, make_replica
+) -> None:
+    made: list[str] = []
+    pump = make_replica("desk-d", digest=lambda key, body: made.append(key) or len(body))
+    await pump.expect(SnapshotApplied)
+    assert made == ["/referral/1"]
+    assert dict(pump.replica.data.digests) == {"/referral/1": len(as_dicts(hub)["/referral/1"])}
+    await asyncio.sleep(0.3)  # the SUB's subscription reaches the hub
+    await hub.publish([KVMsg.from_json("/referral/2", 3, {"patient": "Bo"})])
+    await pump.expect(KeyChanged)
+    assert made == ["/referral/1", "/referral/2"]
+    assert pump.replica.data.digests["/referral/2"] == 1
 
 
 async def test_a_snapshot_asked_for_early_is_waiting_when_events_start(

@@ -8,8 +8,9 @@ from typing import Any
 from rich.console import Console
 from textual.widgets import DataTable
 
-from screens.alerts import AlertsScreen, AlertStrip
+from screens.alerts import AlertsScreen
 from screens.handover import HandoverScreen, render_handover
+from screens.widgets.alert_strip import AlertStrip
 from tests.conftest import FIXED_NOW, RunningHub, desk_app
 from tests.screens.desk_helpers import until
 

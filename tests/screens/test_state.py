@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 
+from messaging.replica import ReplicaData
 from models.enums import ClockState
 from screens.state import BoardModel, BoardRow, count_rows, row_from_body
 from tests.screens.desk_helpers import NOW, referral_body
@@ -201,3 +203,34 @@ def test_load_reads_only_referral_and_desk_bodies() -> None:
 
 def test_rows_are_slotted() -> None:
     assert not hasattr(row(1), "__dict__")  # 2,000 of them on a busy desk
+
+
+def test_load_uses_the_rows_the_replica_made_on_arrival_and_parses_none_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A desk's replica makes each referral's row from the one parse on arrival (its digest);
+    loading the board from them parses no referral a second time."""
+    bodies = {
+        "/referral/1": referral_body(1),
+        "/referral/2": referral_body(2, status="closed"),
+        "/referral/3": {"patient": "not a dict"},  # its digest is None: not shown
+    }
+    data = ReplicaData(digest=row_from_body)
+    for key, body in bodies.items():
+        data.put(key, body, json.dumps(body).encode())
+    data.put("/desk/a", {"desk": "a"}, b'{"desk":"a"}')
+    parsed: list[object] = []
+    real_loads = json.loads
+    monkeypatch.setattr(json, "loads", lambda raw: parsed.append(raw) or real_loads(raw))
+
+    model = BoardModel()
+    model.load(data, data.digests)
+    assert parsed == []
+    assert list(model.rows) == ["/referral/1"]
+    assert model.rows["/referral/1"] is data.digests["/referral/1"]
+    assert model.desks_online == ["a"]
+
+    reference = BoardModel()
+    reference.load(data)  # no rows given: each referral is parsed
+    assert len(parsed) == 3
+    assert reference.rows == model.rows

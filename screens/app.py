@@ -135,10 +135,9 @@ class DeskApp(App[None]):
         with self.batch_update():
             self.model.load(self.replica.data, self.replica.data.digests)
             self._show_model()
-            if not self.board.view.filtered:
-                # The same counts as the board's `Counted`, which comes up through the panel
-                # and the screen a frame or more later: shown with the board, not after it.
-                self.status_bar.counts = self.model.counts(self.clock())
+            # The board's `Counted` comes up through the panel and the screen a frame or
+            # more later: its counts are shown with the board, not after it.
+            self.status_bar.counts = self.board.counts
             self.status_bar.set_connection(Connection.CONNECTED)
 
     @on(HubKeyChanged)

@@ -159,6 +159,8 @@ class ReferralBoard(ScrollView, can_focus=True):
         self._view = BoardView()
         self._layout: Layout | None = None
         self._all: dict[str, BoardRow] = {}
+        self.counts = BoardCounts()
+        """Of all open referrals, as last reported in `Counted`."""
         self._rows: list[BoardRow] = []
         self._index: dict[str, int] = {}
         self._now = datetime.min.replace(tzinfo=UTC)
@@ -277,7 +279,7 @@ class ReferralBoard(ScrollView, can_focus=True):
             self._cursor = self._clamp(self._cursor)
             self._repaint_changes()
         shown = len(self._rows) if self._view.filtered else None
-        counts = count_rows(self._all.values(), now, shown=shown)
+        counts = self.counts = count_rows(self._all.values(), now, shown=shown)
         if from_parent:
             # A message made while the parent (the panel) calls in here would stop at that
             # parent (Textual's rule against echoes) and miss the App: post it on our turn.

@@ -25,6 +25,7 @@ from messaging.kvmsg import KVMsg
 from messaging.presence import PresenceTable, parse_presence
 from messaging.protocol import (
     DEFAULT_PORT,
+    DESK,
     HEARTBEAT_INTERVAL,
     MAX_BODY_BYTES,
     FrameError,
@@ -99,7 +100,12 @@ class HubSockets:
         return types.MappingProxyType(self._live)
 
     def load(self, messages: Iterable[KVMsg], sequence: int) -> None:
-        """Replace the live map and the current sequence (at start-up, from the database)."""
+        """Replace the live map and the current sequence (at start-up, from the database).
+
+        The desks online are not in the database: on a reload (the database moved on
+        without this hub), each desk still announcing itself keeps its entry, so it stays
+        on every board; one that cannot (its entry is newer than `sequence`) is forgotten
+        and taken as new at its next announcement."""
         if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
             raise ValueError(f"sequence must be a non-negative integer, not {sequence!r}")
         live: dict[str, KVMsg] = {}
@@ -112,6 +118,14 @@ class HubSockets:
                 live.pop(msg.key, None)
             else:
                 live[msg.key] = msg
+        for key, msg in self._live.items():
+            desk_id = key.removeprefix(DESK)
+            if key == desk_id or key in live or desk_id not in self._presence:
+                continue
+            if msg.sequence <= sequence:
+                live[key] = msg
+            else:
+                self._presence.remove(desk_id)
         self._live = live
         self._sequence = sequence
 

@@ -196,8 +196,8 @@ class Replica:
         self._sub: zmq.asyncio.Socket | None = None
         self._pub: zmq.asyncio.Socket | None = None
         self._dealer: zmq.asyncio.Socket | None = None
-        self._early_sub: zmq.Socket | None = None  # made by request_snapshot, until
-        self._early_dealer: zmq.Socket | None = None  # events() adopts them
+        self._early_sub: zmq.asyncio.Socket | None = None  # made by request_snapshot,
+        self._early_dealer: zmq.asyncio.Socket | None = None  # until events() takes them
         self._lost = False  # a loss was reported; say HubReached on the next snapshot
         self._caught_up = False  # heard something sent after the snapshot
         self._last_heard = 0.0
@@ -223,16 +223,19 @@ class Replica:
         """Subscribe and ask for the first snapshot now, before the event loop runs: the
         hub sends it while the desk starts its UI (2,000 referrals take it tens of
         milliseconds), and `events()` finds it waiting. Optional: `events()` asks for itself
-        otherwise. These two sockets are plain ones; `events()` adopts them in its loop."""
+        otherwise. The two sockets are the loop's kind (zmq.asyncio), which can be made before
+        a loop runs; the request goes out through a plain view of the DEALER. (Not plain
+        sockets adopted later with `from_socket`: the plain owner, collected later, closes
+        its handle again, and by then the handle may be another socket's.)"""
         if self.state is not ReplicaState.INITIAL or self._early_sub is not None:
             return
-        shared = self._context or zmq.asyncio.Context.instance()
-        context = zmq.Context.shadow(shared.underlying)
+        context = self._context or zmq.asyncio.Context.instance()
         sub = self._subscriber(context)
         dealer = None
         try:
             dealer = self._snapshot_dealer(context)
-            dealer.send_multipart(self._icanhaz())  # queued until the connection is up
+            plain = zmq.Socket.shadow(dealer.underlying)  # a view: closes nothing
+            plain.send_multipart(self._icanhaz())  # queued until the connection is up
         except BaseException:
             for sock in (sub, dealer):
                 if sock is not None:
@@ -278,17 +281,16 @@ class Replica:
     def _open(self) -> None:
         context = self._context or zmq.asyncio.Context.instance()
         if self._early_sub is not None:
-            self._sub = zmq.asyncio.Socket.from_socket(self._early_sub)
-            self._early_sub = None
+            self._sub, self._early_sub = self._early_sub, None
         else:
             self._sub = self._subscriber(context)
         pub = new_socket(context, zmq.PUB, security=self._security)
         pub.connect(self._collector_endpoint)
         self._pub = pub
 
-    def _subscriber(self, context: zmq.Context) -> Any:
+    def _subscriber(self, context: zmq.asyncio.Context) -> zmq.asyncio.Socket:
         """The SUB socket for updates and HUGZ, connected (made first: see the module)."""
-        sub = new_socket(context, zmq.SUB, security=self._security)  # type: ignore[arg-type]
+        sub = new_socket(context, zmq.SUB, security=self._security)
         try:
             sub.setsockopt(zmq.RCVHWM, _SUB_HWM)
             sub.setsockopt(zmq.SUBSCRIBE, self._subtree.encode("utf-8"))
@@ -300,9 +302,9 @@ class Replica:
             raise
         return sub
 
-    def _snapshot_dealer(self, context: zmq.Context) -> Any:
+    def _snapshot_dealer(self, context: zmq.asyncio.Context) -> zmq.asyncio.Socket:
         """A DEALER for one snapshot, connected."""
-        dealer = new_socket(context, zmq.DEALER, security=self._security)  # type: ignore[arg-type]
+        dealer = new_socket(context, zmq.DEALER, security=self._security)
         try:
             dealer.setsockopt(zmq.RCVHWM, _SNAPSHOT_HWM)
             dealer.connect(self._snapshot_endpoint)
@@ -320,7 +322,7 @@ class Replica:
         self._dealer = self._sub = self._pub = None
         for early in (self._early_sub, self._early_dealer):  # never adopted by events()
             if early is not None:
-                early.close(linger=0)
+                close_socket(early)
         self._early_sub = self._early_dealer = None
 
     def _checked_presence(self, presence: Mapping[str, Any]) -> dict[str, Any]:
@@ -336,7 +338,10 @@ class Replica:
             await self._pub.send_multipart(msg.to_frames())
 
     def _hub_knows_us(self) -> bool:
-        """The hub's state (as replicated here) holds this desk's presence as announced."""
+        """The hub's state (as replicated here) holds this desk's presence as announced;
+        taken as true when this replica's subtree leaves desks out (it cannot see them)."""
+        if not self._presence_key.startswith(self._subtree):
+            return True
         return self.data.get(self._presence_key) == self._presence
 
     async def _announce(self, now: float) -> None:
@@ -368,7 +373,7 @@ class Replica:
                 return []
         close_socket(self._dealer)
         if self._early_dealer is not None:  # asked already, by request_snapshot
-            dealer = self._dealer = zmq.asyncio.Socket.from_socket(self._early_dealer)
+            dealer = self._dealer = self._early_dealer
             self._early_dealer = None
         else:
             context = self._context or zmq.asyncio.Context.instance()

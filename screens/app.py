@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -30,6 +30,7 @@ from screens.widgets.board_panel import BoardPanel
 from screens.widgets.status_bar import Connection, HubStatusBar
 
 if TYPE_CHECKING:  # these screens load when first opened: a desk starts without them
+    from messaging.replica import ReplicaData
     from screens.alerts import AlertsScreen
     from screens.assign import AssignScreen
     from screens.detail import ReferralDetailScreen
@@ -38,7 +39,7 @@ LISTENER = "hub-listener"
 
 
 class ReplicaLike(Protocol):
-    data: Mapping[str, dict[str, Any]]
+    data: ReplicaData
 
     def events(self) -> Any: ...
 
@@ -144,7 +145,7 @@ class DeskApp(App[None]):
     def _key_changed(self, message: HubKeyChanged) -> None:
         """A referral's change goes to the board; a desk's (presence) changes only the count
         of desks online, never the board's rows."""
-        if not self.model.apply(message.key, message.body):
+        if not self.model.apply(message.key, message.body, self.replica.data.digests):
             return
         if message.key.startswith(DESK):
             self.status_bar.desks_online = len(self.model.desks)

@@ -180,6 +180,12 @@ def _row_of(key: str, body: object) -> BoardRow | None:
     return row_from_body(key, body) if isinstance(body, Mapping) else None
 
 
+def _made(rows: Mapping[str, object] | None, key: str) -> BoardRow | None | object:
+    """`key`'s row in `rows` (None if its body was not a usable referral), else `_UNMADE`."""
+    row = rows.get(key, _UNMADE) if rows else _UNMADE
+    return row if row is None or isinstance(row, BoardRow) else _UNMADE
+
+
 @dataclass(frozen=True)
 class BoardCounts:
     """Counts of all open referrals; `shown` is how many a filter lets through (None: no
@@ -222,20 +228,24 @@ class BoardModel:
         `row_from_body`), used as they are: a referral among them is not parsed again."""
         self.rows.clear()
         self.desks.clear()
-        made = rows or {}
         for key in data:  # read only the bodies wanted: a replica parses a referral's each time
             if key.startswith(REFERRAL):
-                row = made.get(key, _UNMADE)
-                if row is not None and not isinstance(row, BoardRow):
-                    row = _row_of(key, data[key])
-                self._put_row(key, row)
+                row = _made(rows, key)
+                self._put_row(key, _row_of(key, data[key]) if row is _UNMADE else row)
             elif key.startswith(DESK):
                 self.apply(key, data[key])
 
-    def apply(self, key: str, body: Mapping[str, Any] | None) -> bool:
-        """Apply one key's new body (None: deleted). True if the board or desks changed."""
+    def apply(
+        self,
+        key: str,
+        body: Mapping[str, Any] | None,
+        rows: Mapping[str, object] | None = None,
+    ) -> bool:
+        """Apply one key's new body (None: deleted). True if the board or desks changed.
+        `rows` as for `load`: a referral's row there is used rather than made again."""
         if key.startswith(REFERRAL):
-            return self._put_row(key, _row_of(key, body))
+            row = _made(rows, key)
+            return self._put_row(key, _row_of(key, body) if row is _UNMADE else row)
         if key.startswith(DESK):
             if not isinstance(body, Mapping):
                 return self.desks.pop(key, None) is not None

@@ -94,3 +94,38 @@ async def test_a_desk_announced_before_the_hub_subscribed_is_announced_again_soo
             assert hub.live["/desk/ward-7"].json() == {"staff": 3}
         finally:
             await pump.close()
+
+
+async def test_a_desk_stays_online_when_the_hub_reloads_its_live_map(
+    base_port: int, store: Store, make_replica
+) -> None:
+    """The hub reloads its live map from the database when the audit log moved on without
+    it (a second writer). Desks online are not in the database: a desk still announcing
+    itself must stay on the boards, not vanish until it restarts."""
+    hub = HubSockets(port=base_port, on_command=store.on_command, heartbeat_interval=0.1)
+    async with hub:
+        pump = make_replica("ward-7", presence={"staff": 3}, presence_ttl=1.5)
+        await pump.expect(KeyChanged, lambda e: e.key == "/desk/ward-7")
+        from_database = [msg for key, msg in hub.live.items() if not key.startswith("/desk/")]
+        hub.load(from_database, hub.sequence + 5)  # as HubServer._publish does
+        assert hub.live["/desk/ward-7"].json() == {"staff": 3}
+        await pump.expect(SnapshotApplied)  # the next HUGZ is ahead: the desk resyncs
+        assert pump.replica.data["/desk/ward-7"] == {"staff": 3}
+        await asyncio.sleep(1.0)  # refreshes (every ttl/3) keep it; nothing expires it
+        assert "/desk/ward-7" in hub.live
+
+
+async def test_a_desk_newer_than_the_reloaded_state_is_announced_again(
+    base_port: int, store: Store, make_replica
+) -> None:
+    """If the database's sequence is behind a desk's entry (the hub's state went back), the
+    entry cannot be kept; the desk's next announcement brings it back."""
+    hub = HubSockets(port=base_port, on_command=store.on_command, heartbeat_interval=0.1)
+    async with hub:
+        pump = make_replica("ward-7", presence={"staff": 3}, presence_ttl=1.5)
+        await pump.expect(KeyChanged, lambda e: e.key == "/desk/ward-7")
+        behind = hub.live["/desk/ward-7"].sequence - 1
+        hub.load([], behind)
+        assert "/desk/ward-7" not in hub.live
+        await wait_until(lambda: "/desk/ward-7" in hub.live, timeout=RECEIVE_TIMEOUT)
+        await wait_until(lambda: pump.replica.data.get("/desk/ward-7") == {"staff": 3})

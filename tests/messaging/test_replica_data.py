@@ -8,6 +8,7 @@ import gc
 import json
 import warnings
 
+from hub.ports import find_free_base_port
 from messaging.hub_sockets import HubSockets
 from messaging.kvmsg import KVMsg
 from messaging.replica import KeyChanged, Replica, ReplicaData, SnapshotApplied
@@ -193,3 +194,24 @@ async def test_a_replica_that_asked_early_resyncs_as_usual_when_no_hub_answers(
 
 async def _no_commands(envelope):  # type: ignore[no-untyped-def]
     raise AssertionError("no command expected")
+
+
+async def test_a_replica_that_asked_early_closes_its_sockets_once() -> None:
+    """The sockets a replica makes before its loop runs are closed once, by the replica.
+    (They were plain sockets adopted with `from_socket`: the plain owner, collected later,
+    closed its handle again, and by then libzmq had given that memory to a new socket: the
+    next hub's collector went deaf, and desks never showed online.)"""
+    left: list[object] = []  # what closed replicas leave for the garbage collector
+    for attempt in range(5):
+        port = find_free_base_port()
+        async with HubSockets(port=port, on_command=_no_commands, heartbeat_interval=0.1) as hub:
+            left.clear()  # the last round's leftovers go now, after this hub's sockets came
+            gc.collect()
+            for name, sock in hub._sockets.items():
+                assert not sock.closed, f"the hub's {name} socket was closed under it"
+            replica = Replica(port=port, desk_id=f"desk-{attempt}", silence_timeout=SILENCE)
+            replica.request_snapshot()
+            left.extend([replica._early_sub, replica._early_dealer])  # collected late, as in a desk
+            pump = Pump(replica)
+            await pump.expect(SnapshotApplied)
+            await pump.close()

@@ -21,6 +21,7 @@ from models.nhs import format_nhs_number
 from models.text import clean_text
 from screens.app import DeskApp
 from screens.help import HelpScreen
+from screens.state import row_from_body
 from screens.widgets.board import ReferralBoard
 from screens.widgets.board_columns import staff_words
 from tests.conftest import FixedClock, RunningHub, desk_app
@@ -241,7 +242,7 @@ def app_on(sockets: HubSockets, context: zmq.asyncio.Context | None = None) -> D
     port = sockets.ports.snapshot
     replica = Replica(
         port=port, desk_id="desk-test", presence={"desk": "desk-test"}, context=context,
-        silence_timeout=1.5,
+        silence_timeout=1.5, digest=row_from_body,  # as run_desk makes it
     )  # fmt: skip
     commands = CommandClient(port=port, actor=1, desk="desk-test", context=context)
     return DeskApp(replica, commands, desk_id="desk-test", clock=FixedClock())

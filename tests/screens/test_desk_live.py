@@ -14,7 +14,7 @@ from messaging.protocol import REFERRAL
 from messaging.replica import Replica
 from models.nhs import format_nhs_number, nhs_check_digit
 from screens.app import DeskApp
-from screens.state import BoardModel
+from screens.state import BoardModel, row_from_body
 from screens.widgets.board import ReferralBoard
 from screens.widgets.status_bar import HubStatusBar
 from tests.conftest import FixedClock
@@ -53,6 +53,7 @@ async def desk_parts(hub: Any) -> AsyncIterator[tuple[Replica, CommandClient]]:
         desk_id="desk-test",
         presence={"desk": "desk-test", "staff": "Test Desk"},
         silence_timeout=1.0,
+        digest=row_from_body,  # as run_desk makes it
     )
     commands = CommandClient(host=hub.host, port=hub.port, actor=1, desk="desk-test")
     yield replica, commands

@@ -15,6 +15,7 @@ from messaging.hub_sockets import HubSockets
 from messaging.kvmsg import KVMsg
 from messaging.replica import Replica
 from screens.app import DeskApp
+from screens.state import row_from_body
 from screens.widgets.board import ReferralBoard
 from tests.conftest import FixedClock
 from tests.screens.desk_helpers import loaded, referral_body, status_text, until
@@ -24,7 +25,9 @@ SIZE = (80, 24)
 
 def desk_on(hub: HubSockets) -> DeskApp:
     port = hub.ports.snapshot
-    replica = Replica(port=port, desk_id="desk-test", presence={"desk": "desk-test"})
+    replica = Replica(
+        port=port, desk_id="desk-test", presence={"desk": "desk-test"}, digest=row_from_body
+    )
     replica.request_snapshot()  # as run_desk does
     commands = CommandClient(port=port, actor=1, desk="desk-test")
     return DeskApp(replica, commands, desk_id="desk-test", clock=FixedClock())

@@ -16,6 +16,7 @@ from textual.widgets import Input
 from messaging.command_client import CommandClient
 from messaging.replica import Replica
 from screens.app import DeskApp
+from screens.state import row_from_body
 from tests.conftest import FixedClock, RunningHub
 
 
@@ -23,7 +24,11 @@ from tests.conftest import FixedClock, RunningHub
 def board_app(fixed_hub: RunningHub) -> DeskApp:
     """A desk wired to the frozen hub; its sockets open when snap_compare runs it."""
     replica = Replica(
-        host=fixed_hub.host, port=fixed_hub.port, desk_id="desk-1", presence={"desk": "desk-1"}
+        host=fixed_hub.host,
+        port=fixed_hub.port,
+        desk_id="desk-1",
+        presence={"desk": "desk-1"},
+        digest=row_from_body,  # as run_desk makes it
     )
     commands = CommandClient(host=fixed_hub.host, port=fixed_hub.port, actor=1, desk="desk-1")
     return DeskApp(replica, commands, desk_id="desk-1", clock=FixedClock(), actor=1)

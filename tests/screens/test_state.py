@@ -234,3 +234,16 @@ def test_load_uses_the_rows_the_replica_made_on_arrival_and_parses_none_again(
     reference.load(data)  # no rows given: each referral is parsed
     assert len(parsed) == 3
     assert reference.rows == model.rows
+
+
+def test_apply_uses_the_row_the_replica_made_for_an_update() -> None:
+    body = referral_body(1)
+    data = ReplicaData(digest=row_from_body)
+    data.put("/referral/1", body, json.dumps(body).encode())
+    model = BoardModel()
+    assert model.apply("/referral/1", body, data.digests)
+    assert model.rows["/referral/1"] is data.digests["/referral/1"]
+    assert not model.apply("/referral/1", body, data.digests)  # the same row: no change
+    data.discard("/referral/1")
+    assert model.apply("/referral/1", None, data.digests)  # deleted: off the board
+    assert not model.rows

@@ -1,7 +1,7 @@
 """Desk imports: the import time and peak RSS of what a desk process loads (`hub.cli`, the
-entry point, and `screens.main`), against a bare Textual app's imports in the same run; and a
-check that a real desk process, from launch to quitting with "q" on a painted board, never
-imports sqlalchemy, sqlmodel or apscheduler.
+entry point, `screens.main` and `screens.app`), against a bare Textual app's imports in the
+same run; and a check that a real desk process, from launch to quitting with "q" on a
+painted board, never imports sqlalchemy, sqlmodel or apscheduler.
 
 Each import run is a fresh interpreter (`python -c "import ..."`), timed from launch to
 exit, with its peak RSS from wait4(); the median of several runs alternated with the

@@ -127,12 +127,19 @@ class DeskApp(App[None]):
     def status_bar(self) -> HubStatusBar:
         return self.query_one(HubStatusBar)
 
+    def _board_gone(self) -> bool:
+        """The board's screen is gone (the desk closing): hub news that was already on its
+        way has nowhere to go, and is dropped rather than raising NoMatches."""
+        return self.query_one_optional(ReferralBoard) is None
+
     def _show_model(self) -> None:
         self.board.show_rows(self.model.rows.values())
         self.status_bar.desks_online = len(self.model.desks)
 
     @on(HubSnapshotApplied)
     def _snapshot_applied(self) -> None:
+        if self._board_gone():
+            return
         with self.batch_update():
             self.model.load(self.replica.data, self.replica.data.digests)
             self._show_model()
@@ -145,6 +152,8 @@ class DeskApp(App[None]):
     def _key_changed(self, message: HubKeyChanged) -> None:
         """A referral's change goes to the board; a desk's (presence) changes only the count
         of desks online, never the board's rows."""
+        if self._board_gone():
+            return
         if not self.model.apply(message.key, message.body, self.replica.data.digests):
             return
         if message.key.startswith(DESK):
@@ -155,15 +164,18 @@ class DeskApp(App[None]):
 
     @on(HubResyncing)
     def _resyncing(self, message: HubResyncing) -> None:
-        self.status_bar.set_connection(Connection.RESYNCING, message.reason)
+        if not self._board_gone():
+            self.status_bar.set_connection(Connection.RESYNCING, message.reason)
 
     @on(HubReachedAgain)
     def _reached_again(self) -> None:
-        self.status_bar.set_connection(Connection.RESYNCING, "hub answered, reloading")
+        if not self._board_gone():
+            self.status_bar.set_connection(Connection.RESYNCING, "hub answered, reloading")
 
     @on(HubLost)
     def _lost(self, message: HubLost) -> None:
-        self.status_bar.set_connection(Connection.LOST, message.reason)
+        if not self._board_gone():
+            self.status_bar.set_connection(Connection.LOST, message.reason)
 
     @on(ReferralBoard.Counted)
     def _counted(self, message: ReferralBoard.Counted) -> None:
@@ -174,7 +186,7 @@ class DeskApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker failures are shown: the status bar and a notification."""
-        if event.state is not WorkerState.ERROR:
+        if event.state is not WorkerState.ERROR or self._board_gone():
             return
         error = event.worker.error
         reason = clean_text(f"{type(error).__name__}: {error}")

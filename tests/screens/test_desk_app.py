@@ -21,9 +21,18 @@ from models.nhs import format_nhs_number
 from models.text import clean_text
 from screens.app import DeskApp
 from screens.help import HelpScreen
+from screens.messages import (
+    HubKeyChanged,
+    HubLost,
+    HubReachedAgain,
+    HubResyncing,
+    HubSnapshotApplied,
+)
 from screens.state import row_from_body
 from screens.widgets.board import ReferralBoard
 from screens.widgets.board_columns import staff_words
+from screens.widgets.board_panel import BoardPanel
+from screens.widgets.status_bar import HubStatusBar
 from tests.conftest import FixedClock, RunningHub, desk_app
 from tests.screens.desk_helpers import (
     NOW,
@@ -283,6 +292,31 @@ async def test_a_listener_failure_is_shown_not_fatal(hub_sockets: HubSockets) ->
         assert app.is_running
         assert board.row_count == 2
         assert any(n.title == "The desk stopped hearing the hub" for n in app._notifications)
+
+
+async def test_hub_news_arriving_as_the_desk_closes_is_dropped_not_a_crash(
+    hub_sockets: HubSockets,
+) -> None:
+    """As a desk closes, its board goes before the hub news already on its way: that news
+    has nowhere to go and is dropped (it raised NoMatches, about one close in twelve)."""
+    app = app_on(hub_sockets)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app)
+        await app.query_one(BoardPanel).remove()
+        await app.query_one(HubStatusBar).remove()
+        body = referral_body(3, name="Cal Third")
+        for message in (
+            HubKeyChanged("/referral/3", body),
+            HubKeyChanged("/desk/ward-2", {"desk": "ward-2"}),
+            HubSnapshotApplied(sequence=9, count=3),
+            HubResyncing("missed update 10"),
+            HubReachedAgain(),
+            HubLost("the hub connection closed"),
+        ):
+            app.post_message(message)
+        await pilot.pause(0.2)
+        assert app.is_running
+        assert app.return_code is None  # no error ended it
 
 
 def test_bindings_of_the_desk_have_ids_and_descriptions() -> None:

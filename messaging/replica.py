@@ -237,9 +237,8 @@ class Replica:
             plain = zmq.Socket.shadow(dealer.underlying)  # a view: closes nothing
             plain.send_multipart(self._icanhaz())  # queued until the connection is up
         except BaseException:
-            for sock in (sub, dealer):
-                if sock is not None:
-                    sock.close(linger=0)
+            close_socket(sub)
+            close_socket(dealer)
             raise
         self._early_sub, self._early_dealer = sub, dealer
 
@@ -317,13 +316,10 @@ class Replica:
         return [ICANHAZ, self._subtree.encode("utf-8")]
 
     def _close_sockets(self) -> None:
-        for sock in (self._dealer, self._sub, self._pub):
+        # The early two are there only if events() never took them over.
+        for sock in (self._dealer, self._sub, self._pub, self._early_sub, self._early_dealer):
             close_socket(sock)
-        self._dealer = self._sub = self._pub = None
-        for early in (self._early_sub, self._early_dealer):  # never adopted by events()
-            if early is not None:
-                close_socket(early)
-        self._early_sub = self._early_dealer = None
+        self._dealer = self._sub = self._pub = self._early_sub = self._early_dealer = None
 
     def _checked_presence(self, presence: Mapping[str, Any]) -> dict[str, Any]:
         body = dict(presence)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -29,11 +30,8 @@ from screens.widgets.board import ReferralBoard
 from screens.widgets.board_panel import BoardPanel
 from screens.widgets.status_bar import Connection, HubStatusBar
 
-if TYPE_CHECKING:  # these screens load when first opened: a desk starts without them
+if TYPE_CHECKING:
     from messaging.replica import ReplicaData
-    from screens.alerts import AlertsScreen
-    from screens.assign import AssignScreen
-    from screens.detail import ReferralDetailScreen
 
 LISTENER = "hub-listener"
 
@@ -250,19 +248,19 @@ class DeskApp(App[None]):
         text = strip_text(rows)
         strip.update(text)
         strip.display = bool(text.plain)
-        alerts = self._open_alerts()
-        if alerts is not None:
+        if self.screen in self._open_screens("screens.alerts", "AlertsScreen"):
             from screens.alerts import AlertsChanged
 
-            alerts.post_message(AlertsChanged())
+            self.screen.post_message(AlertsChanged())
 
-    def _open_alerts(self) -> AlertsScreen | None:
-        """The alerts screen, if it is the one showing."""
-        if len(self.screen_stack) == 1:  # the board alone
-            return None
-        from screens.alerts import AlertsScreen
-
-        return self.screen if isinstance(self.screen, AlertsScreen) else None
+    def _open_screens(self, module: str, name: str) -> list[Any]:
+        """The screens of class `name` on the stack: a class from `module`, which loads when
+        one is first opened. While it has not loaded, none can be open, and it stays unloaded."""
+        loaded = sys.modules.get(module)
+        if loaded is None:
+            return []
+        kind = getattr(loaded, name)
+        return [screen for screen in self.screen_stack if isinstance(screen, kind)]
 
     def action_alerts(self) -> None:
         from screens.alerts import AlertsScreen
@@ -296,21 +294,14 @@ class DeskApp(App[None]):
         if ReferralDetailScreen.shows(message.key):
             self.push_screen(ReferralDetailScreen(message.key))
 
-    def _open_details(self) -> list[ReferralDetailScreen]:
-        if len(self.screen_stack) == 1:  # the board alone
-            return []
-        from screens.detail import ReferralDetailScreen
-
-        return [s for s in self.screen_stack if isinstance(s, ReferralDetailScreen)]
-
     @on(HubKeyChanged)
     def _detail_follows_key(self, message: HubKeyChanged) -> None:
-        for screen in self._open_details():
+        for screen in self._open_screens("screens.detail", "ReferralDetailScreen"):
             screen.replica_changed(message.key)
 
     @on(HubSnapshotApplied)
     def _detail_follows_snapshot(self) -> None:
-        for screen in self._open_details():
+        for screen in self._open_screens("screens.detail", "ReferralDetailScreen"):
             screen.replica_reloaded()
 
     # -- joint-visit assignment (key a) -----------------------------------------------------
@@ -331,19 +322,12 @@ class DeskApp(App[None]):
         screen = AssignScreen(key, replica=self.replica, commands=self.commands, clock=self.clock)
         self.push_screen(screen)
 
-    def _open_assigns(self) -> list[AssignScreen]:
-        if len(self.screen_stack) == 1:  # the board alone
-            return []
-        from screens.assign import AssignScreen
-
-        return [s for s in self.screen_stack if isinstance(s, AssignScreen)]
-
     @on(HubKeyChanged)
     def _assign_follows_key(self, message: HubKeyChanged) -> None:
-        for screen in self._open_assigns():
+        for screen in self._open_screens("screens.assign", "AssignScreen"):
             screen.replica_changed(message.key)
 
     @on(HubSnapshotApplied)
     def _assign_follows_snapshot(self) -> None:
-        for screen in self._open_assigns():
+        for screen in self._open_screens("screens.assign", "AssignScreen"):
             screen.replica_changed(None)
